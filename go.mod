@@ -1,0 +1,3 @@
+module tillit
+
+go 1.26.8
