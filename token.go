@@ -45,10 +45,10 @@ type TokenService interface {
 	// for an operator. Errors: EForbidden.
 	FindTokens(ctx context.Context, tenantID int64) ([]*Token, error)
 
-	// RevokeToken revokes a token of the principal's tenant (or any, for an
-	// operator). Revoking twice is not an error. Errors: ENotFound,
-	// EForbidden.
-	RevokeToken(ctx context.Context, id int64) error
+	// RevokeToken revokes a token of the principal's tenant, or of tenantID
+	// for an operator (a tenant principal passes 0). Revoking twice is not
+	// an error. Errors: ENotFound, EForbidden.
+	RevokeToken(ctx context.Context, tenantID, id int64) error
 
 	// AuthenticateToken returns the principal of a token secret.
 	// Errors: EUnauthenticated (unknown, expired or revoked).

@@ -44,7 +44,7 @@ func NewSigner(skey string) (*Signer, error) {
 // verifierKeyOf derives the verifier key text from a signer key text:
 // "PRIVATE+KEY+name+hash+key" holds the Ed25519 seed.
 func verifierKeyOf(skey string) (string, error) {
-	parts := strings.Split(skey, "+")
+	parts := strings.SplitN(skey, "+", 5) // the key itself is base64 and may hold "+"
 	if len(parts) != 5 {
 		return "", fmt.Errorf("auditlog: signer key is not in note format")
 	}

@@ -1,47 +1,173 @@
 // Package sqldb is the one database/sql store of tillit, for SQLite
-// (modernc.org/sqlite) and PostgreSQL (pgx). Queries are the same for both
+// (modernc.org/sqlite) and PostgreSQL (pgx). Queries are the same for both,
 // with $N placeholders; only the DDL of the migrations differs per dialect.
+//
+// Exported methods own their transaction; unexported helpers take a *Tx.
 package sqldb
 
 import (
 	"context"
-	"errors"
+	"database/sql"
+	"fmt"
 	"log/slog"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
+	_ "modernc.org/sqlite"             // the "sqlite" driver
 
 	"tillit"
 )
 
 // Config says which database to open.
 type Config struct {
-	URL    string // "postgres://…" for PostgreSQL, else a SQLite file path or "file:" URL
+	URL    string // "postgres://…" for PostgreSQL, else a SQLite file path
 	Clock  tillit.Clock
 	Logger *slog.Logger
 }
 
+// The dialects.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
 // DB is an open store. Its services share it.
 type DB struct {
-	cfg Config
+	dialect string
+	write   *sql.DB // SQLite: one connection, so writers queue in Go, not in SQLITE_BUSY
+	read    *sql.DB // SQLite: a pool of readers; PostgreSQL: the same pool as write
+	clock   tillit.Clock
+	logger  *slog.Logger
+
+	events    chan *pending // RecordEvent's queue, drained by the group committer
+	closing   chan struct{}
+	closeOnce sync.Once
+	done      sync.WaitGroup
+}
+
+// IsPostgres reports whether a database URL selects PostgreSQL.
+func IsPostgres(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
 }
 
 // Open opens the database; it does not migrate. Errors: EUnavailable.
-func Open(ctx context.Context, cfg Config) (*DB, error) { return nil, errors.New("TODO") }
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	db := &DB{clock: cfg.Clock, logger: cfg.Logger, events: make(chan *pending, 1024), closing: make(chan struct{})}
+	if db.clock == nil {
+		db.clock = tillit.SystemClock{}
+	}
+	if db.logger == nil {
+		db.logger = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if IsPostgres(cfg.URL) {
+		err = db.openPostgres(cfg.URL)
+	} else {
+		err = db.openSQLite(cfg.URL)
+	}
+	if err == nil {
+		err = db.read.PingContext(ctx)
+	}
+	if err != nil {
+		db.closeConns()
+		return nil, &tillit.Error{Code: tillit.EUnavailable, Message: "the database cannot be opened", Err: err}
+	}
+	db.done.Add(1)
+	go db.commitEvents()
+	return db, nil
+}
 
-// Migrate applies the migrations that are not yet applied, each in its own
-// transaction, and returns the versions it applied.
-func (db *DB) Migrate(ctx context.Context) ([]int, error) { return nil, errors.New("TODO") }
+func (db *DB) openPostgres(u string) error {
+	db.dialect = Postgres
+	conn, err := sql.Open("pgx", u)
+	if err != nil {
+		return err
+	}
+	conn.SetMaxOpenConns(32)
+	conn.SetMaxIdleConns(32)
+	conn.SetConnMaxIdleTime(5 * time.Minute)
+	db.write, db.read = conn, conn
+	return nil
+}
 
-// Ready reports whether the database answers and its migrations are current.
-func (db *DB) Ready(ctx context.Context) error { return errors.New("TODO") }
+// sqlitePragmas are set on every SQLite connection: WAL so readers never
+// wait for the writer, a busy timeout for other processes (the CLI beside a
+// running server), and foreign keys. synchronous=NORMAL in WAL mode survives
+// a crash of the process; a power cut may lose the last commits but never
+// corrupts the database.
+const sqlitePragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+
+func (db *DB) openSQLite(path string) error {
+	db.dialect = SQLite
+	path = strings.TrimPrefix(path, "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + sqlitePragmas
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		return err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		w.Close()
+		return err
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	db.write, db.read = w, r
+	// Make sure the file exists and is in WAL mode before readers open.
+	_, err = w.Exec("PRAGMA user_version")
+	return err
+}
 
 // Dialect is "sqlite" or "postgres".
-func (db *DB) Dialect() string { return "" }
+func (db *DB) Dialect() string { return db.dialect }
+
+// Ready reports whether the database answers and its migrations are
+// current. Errors: EUnavailable.
+func (db *DB) Ready(ctx context.Context) error {
+	var v int
+	err := db.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	if err != nil {
+		return &tillit.Error{Code: tillit.EUnavailable, Message: "the database is not ready", Err: err}
+	}
+	if want := latestMigration(db.dialect); v != want {
+		return &tillit.Error{Code: tillit.EUnavailable, Message: "the database is not migrated",
+			Err: fmt.Errorf("schema version %d, want %d", v, want)}
+	}
+	return nil
+}
 
 // Close stops the event recorder and closes the database.
-func (db *DB) Close() error { return nil }
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() { close(db.closing) })
+	db.done.Wait()
+	return db.closeConns()
+}
 
-// RecordEvent writes an event that is not part of a change, batched with
-// other such events in one transaction (group commit). It returns once the
-// event is stored.
-func (db *DB) RecordEvent(ctx context.Context, e *tillit.Event) error { return errors.New("TODO") }
+func (db *DB) closeConns() error {
+	var err error
+	if db.write != nil {
+		err = db.write.Close()
+	}
+	if db.read != nil && db.read != db.write {
+		if e := db.read.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
 
-var _ tillit.EventRecorder = (*DB)(nil)
+// now returns the store's time, at the microsecond precision it keeps.
+func (db *DB) now() time.Time { return db.clock.Now().UTC().Truncate(time.Microsecond) }

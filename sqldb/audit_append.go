@@ -1,0 +1,197 @@
+package sqldb
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"tillit"
+	"tillit/auditlog"
+)
+
+// maxBatch bounds the events one group commit writes.
+const maxBatch = 256
+
+// appendEvents appends events to their logs in tx: for each log it reads and
+// locks the head (size and frontier), numbers the events, computes their
+// stored hashes, inserts them in one statement and writes the new head.
+func (tx *Tx) appendEvents(ctx context.Context, events []*tillit.Event) error {
+	byLog := map[int64][]*tillit.Event{}
+	var order []int64
+	for _, e := range events {
+		if err := checkEvent(e); err != nil {
+			return err
+		}
+		if _, ok := byLog[e.Log]; !ok {
+			order = append(order, e.Log)
+		}
+		byLog[e.Log] = append(byLog[e.Log], e)
+	}
+	for _, log := range order {
+		if err := tx.appendToLog(ctx, log, byLog[log]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkEvent refuses events that would not survive the store: field names
+// are kept comma-separated.
+func checkEvent(e *tillit.Event) error {
+	for _, f := range e.Fields {
+		if f == "" || strings.ContainsAny(f, ",\n") {
+			return tillit.Internal(fmt.Errorf("audit field name %q is empty or holds a comma", f))
+		}
+	}
+	return nil
+}
+
+func (tx *Tx) appendToLog(ctx context.Context, log int64, events []*tillit.Event) error {
+	lock := ""
+	if tx.db.dialect == Postgres {
+		lock = " FOR UPDATE"
+	}
+	var size int64
+	var raw []byte
+	err := tx.QueryRowContext(ctx, `SELECT size, frontier FROM audit_logs WHERE id = $1`+lock, log).Scan(&size, &raw)
+	if err != nil {
+		return fmt.Errorf("audit log %d head: %w", log, err)
+	}
+	front, err := auditlog.ParseFrontier(size, raw)
+	if err != nil {
+		return tillit.Internal(err)
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO audit_events (log_id, idx, at, actor, action, target, fields, outcome, request_id, client_addr, hashes) VALUES `)
+	args := make([]any, 0, len(events)*11)
+	var buf []byte
+	for i, e := range events {
+		e.Index = front.Size()
+		if e.At.IsZero() {
+			e.At = tx.now
+		}
+		e.At = e.At.UTC().Truncate(time.Microsecond) // the store keeps microseconds
+		buf = auditlog.AppendLeaf(buf[:0], e)
+		hashes := front.Append(tlog.RecordHash(buf))
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		n := len(args)
+		fmt.Fprintf(&q, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
+		args = append(args, e.Log, e.Index, micros(e.At), e.Actor, e.Action, e.Target,
+			strings.Join(e.Fields, ","), e.Outcome, e.RequestID, e.ClientAddr, auditlog.JoinHashes(hashes))
+	}
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("append to audit log %d: %w", log, err)
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE audit_logs SET size = $1, frontier = $2 WHERE id = $3`, front.Size(), front.Bytes(), log)
+	return err
+}
+
+// event returns the audit event of the change tx is making: the request's
+// event when ctx carries a request, else a new one for the principal of ctx
+// (the operator CLI). log is the log it belongs to.
+func (tx *Tx) event(ctx context.Context, log int64, action, target string, fields ...string) *tillit.Event {
+	var e tillit.Event
+	if r := tillit.RequestFromContext(ctx); r != nil {
+		e = r.Event
+	}
+	e.Log, e.Action, e.Target, e.Fields, e.Outcome = log, action, target, fields, tillit.OutcomeOK
+	e.Actor = tillit.PrincipalFromContext(ctx).Actor()
+	if e.At.IsZero() {
+		e.At = tx.now
+	}
+	return &e
+}
+
+// record appends the event of the change and, once tx commits, marks the
+// request's event as recorded so the web layer does not write it again.
+// It must be the last write of the transaction's function.
+func (tx *Tx) record(ctx context.Context, e *tillit.Event) error {
+	if err := tx.appendEvents(ctx, []*tillit.Event{e}); err != nil {
+		return err
+	}
+	if r := tillit.RequestFromContext(ctx); r != nil {
+		tx.onCommit = append(tx.onCommit, func() {
+			r.Event = *e
+			r.Recorded = true
+		})
+	}
+	return nil
+}
+
+// pending is an event waiting for the group committer.
+type pending struct {
+	e    *tillit.Event
+	done chan error
+}
+
+// RecordEvent writes an event that is not part of a change (a read, a
+// refusal), batched with other such events in one transaction (group
+// commit). It returns once the event is stored. Errors: EUnavailable.
+func (db *DB) RecordEvent(ctx context.Context, e *tillit.Event) error {
+	p := &pending{e: e, done: make(chan error, 1)}
+	select {
+	case db.events <- p:
+	case <-db.closing:
+		return tillit.Errorf(tillit.EUnavailable, "the server is shutting down")
+	case <-ctx.Done():
+		return translate(ctx.Err())
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		return translate(ctx.Err())
+	}
+}
+
+// commitEvents is the group committer: it takes what is queued, up to
+// maxBatch events, writes them in one transaction and answers each waiter.
+// On close it drains the queue before it stops.
+func (db *DB) commitEvents() {
+	defer db.done.Done()
+	for {
+		var batch []*pending
+		select {
+		case p := <-db.events:
+			batch = append(batch, p)
+		case <-db.closing:
+			for {
+				select {
+				case p := <-db.events:
+					db.commitBatch([]*pending{p})
+				default:
+					return
+				}
+			}
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case p := <-db.events:
+				batch = append(batch, p)
+			default:
+				break fill
+			}
+		}
+		db.commitBatch(batch)
+	}
+}
+
+func (db *DB) commitBatch(batch []*pending) {
+	events := make([]*tillit.Event, len(batch))
+	for i, p := range batch {
+		events[i] = p.e
+	}
+	err := db.withTx(context.Background(), func(tx *Tx) error { return tx.appendEvents(context.Background(), events) })
+	if err != nil {
+		db.logger.Error("audit events not stored", "err", err, "events", len(batch))
+	}
+	for _, p := range batch {
+		p.done <- err
+	}
+}

@@ -1,0 +1,100 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"tillit"
+)
+
+// Tx is a write transaction, with the time it started and the events it
+// appends to the audit log on commit.
+type Tx struct {
+	*sql.Tx
+	db       *DB
+	now      time.Time
+	onCommit []func() // run after a successful commit
+}
+
+// withTx runs fn in a write transaction and commits it if fn returns nil.
+// Errors are translated to *tillit.Error.
+func (db *DB) withTx(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	tx := &Tx{Tx: sqlTx, db: db, now: db.now()}
+	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return translate(err)
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return translate(err)
+	}
+	for _, f := range tx.onCommit {
+		f()
+	}
+	return nil
+}
+
+// translate turns driver errors into *tillit.Error, once, at the store's
+// boundary. *tillit.Error values pass through.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *tillit.Error
+	switch {
+	case errors.As(err, &te):
+		return err
+	case errors.Is(err, sql.ErrNoRows):
+		return &tillit.Error{Code: tillit.ENotFound, Message: "not found", Err: err}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return &tillit.Error{Code: tillit.EUnavailable, Message: "the request was cancelled or took too long", Err: err}
+	case isUniqueViolation(err):
+		return &tillit.Error{Code: tillit.EConflict, Message: "it exists already", Err: err}
+	}
+	return &tillit.Error{Code: tillit.EUnavailable, Message: "the database failed; try again", Err: err}
+}
+
+func isUniqueViolation(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23505"
+	}
+	var lite *sqlite.Error
+	if errors.As(err, &lite) {
+		c := lite.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// micros converts a time to the Unix microseconds the store keeps.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros converts stored Unix microseconds to a UTC time.
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// nullMicros converts an optional time for storage.
+func nullMicros(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+// timePtr converts an optional stored time.
+func timePtr(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromMicros(n.Int64)
+	return &t
+}
