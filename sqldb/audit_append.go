@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -49,23 +50,21 @@ func checkEvent(e *tillit.Event) error {
 	return nil
 }
 
+const (
+	selectHead     = `SELECT size, frontier FROM audit_logs WHERE id = $1`
+	updateHead     = `UPDATE audit_logs SET size = $1, frontier = $2 WHERE id = $3`
+	insertEvent    = `INSERT INTO audit_events (log_id, idx, at, actor, action, target, fields, outcome, request_id, client_addr, hashes) VALUES `
+	eventValues    = `($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)`
+	insertOneEvent = insertEvent + `($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`
+)
+
 func (tx *Tx) appendToLog(ctx context.Context, log int64, events []*tillit.Event) error {
-	lock := ""
-	if tx.db.dialect == Postgres {
-		lock = " FOR UPDATE"
-	}
-	var size int64
-	var raw []byte
-	err := tx.QueryRowContext(ctx, `SELECT size, frontier FROM audit_logs WHERE id = $1`+lock, log).Scan(&size, &raw)
+	front, err := tx.readHead(ctx, log)
 	if err != nil {
-		return fmt.Errorf("audit log %d head: %w", log, err)
-	}
-	front, err := auditlog.ParseFrontier(size, raw)
-	if err != nil {
-		return tillit.Internal(err)
+		return err
 	}
 	var q strings.Builder
-	q.WriteString(`INSERT INTO audit_events (log_id, idx, at, actor, action, target, fields, outcome, request_id, client_addr, hashes) VALUES `)
+	q.WriteString(insertEvent)
 	args := make([]any, 0, len(events)*11)
 	var buf []byte
 	for i, e := range events {
@@ -80,14 +79,46 @@ func (tx *Tx) appendToLog(ctx context.Context, log int64, events []*tillit.Event
 			q.WriteByte(',')
 		}
 		n := len(args)
-		fmt.Fprintf(&q, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
+		fmt.Fprintf(&q, eventValues, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
 		args = append(args, e.Log, e.Index, micros(e.At), e.Actor, e.Action, e.Target,
 			strings.Join(e.Fields, ","), e.Outcome, e.RequestID, e.ClientAddr, auditlog.JoinHashes(hashes))
 	}
-	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+	if err := tx.execHot(ctx, q.String(), args...); err != nil {
 		return fmt.Errorf("append to audit log %d: %w", log, err)
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE audit_logs SET size = $1, frontier = $2 WHERE id = $3`, front.Size(), front.Bytes(), log)
+	return tx.execHot(ctx, updateHead, front.Size(), front.Bytes(), log)
+}
+
+// readHead reads and locks the head of a log.
+func (tx *Tx) readHead(ctx context.Context, log int64) (*auditlog.Frontier, error) {
+	q := selectHead
+	if tx.db.dialect == Postgres {
+		q += " FOR UPDATE"
+	}
+	row := tx.QueryRowContext
+	if st := tx.stmt(ctx, q); st != nil {
+		row = func(ctx context.Context, _ string, args ...any) *sql.Row { return st.QueryRowContext(ctx, args...) }
+	}
+	var size int64
+	var raw []byte
+	if err := row(ctx, q, log).Scan(&size, &raw); err != nil {
+		return nil, fmt.Errorf("audit log %d head: %w", log, err)
+	}
+	front, err := auditlog.ParseFrontier(size, raw)
+	if err != nil {
+		return nil, tillit.Internal(err)
+	}
+	return front, nil
+}
+
+// execHot runs q, from a prepared statement if there is one.
+func (tx *Tx) execHot(ctx context.Context, q string, args ...any) error {
+	var err error
+	if st := tx.stmt(ctx, q); st != nil {
+		_, err = st.ExecContext(ctx, args...)
+	} else {
+		_, err = tx.ExecContext(ctx, q, args...)
+	}
 	return err
 }
 

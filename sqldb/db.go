@@ -43,6 +43,9 @@ type DB struct {
 	clock   tillit.Clock
 	logger  *slog.Logger
 
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // see prepared
+
 	events    chan *pending // RecordEvent's queue, drained by the group committer
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -76,6 +79,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.closeConns()
 		return nil, &tillit.Error{Code: tillit.EUnavailable, Message: "the database cannot be opened", Err: err}
 	}
+	db.prepareHot(ctx)
 	db.done.Add(1)
 	go db.commitEvents()
 	return db, nil
@@ -153,6 +157,9 @@ func (db *DB) Ready(ctx context.Context) error {
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() { close(db.closing) })
 	db.done.Wait()
+	for _, st := range db.stmts {
+		st.Close()
+	}
 	return db.closeConns()
 }
 

@@ -69,6 +69,7 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 			applied = append(applied, m.name)
 		}
 	}
+	db.prepareHot(ctx)
 	return applied, nil
 }
 

@@ -43,6 +43,47 @@ func (db *DB) withTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return nil
 }
 
+// hotStatements are prepared once per process on the write pool, after
+// the migrations (see prepareHot): on SQLite the write pool is one
+// connection, so they are parsed once; pgx caches prepared statements per
+// connection by itself, so PostgreSQL does not need them.
+var hotStatements = []string{selectHead, updateHead, insertOneEvent}
+
+// prepareHot prepares the hot statements, if the schema has their tables.
+// It must not run inside a transaction of the write pool.
+func (db *DB) prepareHot(ctx context.Context) {
+	if db.dialect != SQLite {
+		return
+	}
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	for _, q := range hotStatements {
+		if db.stmts[q] != nil {
+			continue
+		}
+		st, err := db.write.PrepareContext(ctx, q)
+		if err != nil {
+			return // not migrated yet
+		}
+		if db.stmts == nil {
+			db.stmts = map[string]*sql.Stmt{}
+		}
+		db.stmts[q] = st
+	}
+}
+
+// stmt returns the prepared statement q bound to tx, or nil if q was not
+// prepared.
+func (tx *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	tx.db.stmtMu.Lock()
+	st := tx.db.stmts[q]
+	tx.db.stmtMu.Unlock()
+	if st == nil {
+		return nil
+	}
+	return tx.StmtContext(ctx, st)
+}
+
 // translate turns driver errors into *tillit.Error, once, at the store's
 // boundary. *tillit.Error values pass through.
 func translate(err error) error {

@@ -43,9 +43,7 @@ CREATE TABLE audit_events (
     hashes       BLOB    NOT NULL,
     PRIMARY KEY (log_id, idx)
 ) WITHOUT ROWID;
-CREATE INDEX audit_events_actor  ON audit_events (log_id, actor, idx);
 CREATE INDEX audit_events_target ON audit_events (log_id, target, idx);
-CREATE INDEX audit_events_at     ON audit_events (log_id, at);
 
 CREATE TABLE audit_checkpoints (
     log_id  INTEGER NOT NULL,

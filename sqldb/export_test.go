@@ -1,0 +1,28 @@
+package sqldb
+
+import (
+	"context"
+
+	"tillit"
+)
+
+// AppendEventsForTest appends events in one transaction, as a change does.
+func (db *DB) AppendEventsForTest(ctx context.Context, events []*tillit.Event) error {
+	return db.withTx(ctx, func(tx *Tx) error { return tx.appendEvents(ctx, events) })
+}
+
+// ChangeForTest makes a small real change (renames a tenant) in one
+// transaction, with its audit event when withEvent is set.
+func (db *DB) ChangeForTest(ctx context.Context, tenantID int64, withEvent bool) error {
+	return db.withTx(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET name = name WHERE id = $1`, tenantID); err != nil {
+			return err
+		}
+		if !withEvent {
+			return nil
+		}
+		e := &tillit.Event{Log: tenantID, Actor: "token:1", Action: "tenant.update", Target: "tenant:1",
+			Fields: []string{"name"}, Outcome: tillit.OutcomeOK, RequestID: "0123456789abcdef0123456789abcdef", ClientAddr: "127.0.0.1"}
+		return tx.appendEvents(ctx, []*tillit.Event{e})
+	})
+}
