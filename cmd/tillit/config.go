@@ -1,0 +1,249 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the configuration of the tillit binary. It is filled in layers,
+// each overriding the one before: defaults, the TOML file named by --config
+// (or TILLIT_CONFIG), TILLIT_* environment variables, and flags. It is
+// validated once, in main, and passed down as plain fields.
+type Config struct {
+	File         string `toml:"-"`             // the TOML file it was read from, or ""
+	Data         string `toml:"data"`          // the data directory
+	DatabaseURL  string `toml:"database_url"`  // "" for SQLite in Data; postgres:// for PostgreSQL
+	Listen       string `toml:"listen"`        // host:port of the HTTPS server
+	TLSCert      string `toml:"tls_cert"`      // certificate file; "" for a self-signed one
+	TLSKey       string `toml:"tls_key"`       // private key file of TLSCert
+	InsecureHTTP bool   `toml:"insecure_http"` // plain HTTP, on loopback only
+	LogLevel     string `toml:"log_level"`     // debug, info, warn or error
+}
+
+// DefaultConfig returns the configuration with which `tillit serve` just
+// works on a fresh machine.
+func DefaultConfig() Config {
+	return Config{
+		Data:     "./tillit-data",
+		Listen:   "127.0.0.1:8443",
+		LogLevel: "info",
+	}
+}
+
+// setting ties one field of a Config to its flag and environment variable.
+type setting struct {
+	flag, env, usage string
+	ptr              any // *string or *bool, into the Config
+}
+
+// settings lists the fields of c that are set by flags and environment
+// variables, in the order of the help text.
+func (c *Config) settings() []setting {
+	return []setting{
+		{"data", "TILLIT_DATA", "data `directory`: keys, certificate, SQLite database", &c.Data},
+		{"database-url", "TILLIT_DATABASE_URL", "PostgreSQL `URL` (postgres://…); empty for SQLite in the data directory", &c.DatabaseURL},
+		{"listen", "TILLIT_LISTEN", "`host:port` to serve on", &c.Listen},
+		{"tls-cert", "TILLIT_TLS_CERT", "TLS certificate `file` (PEM); empty for a self-signed one for localhost", &c.TLSCert},
+		{"tls-key", "TILLIT_TLS_KEY", "TLS private key `file` (PEM) of --tls-cert", &c.TLSKey},
+		{"insecure-http", "TILLIT_INSECURE_HTTP", "serve plain HTTP, on a loopback address only (behind a TLS proxy)", &c.InsecureHTTP},
+		{"log-level", "TILLIT_LOG_LEVEL", "log `level`: debug, info, warn or error", &c.LogLevel},
+	}
+}
+
+// RegisterFlags registers --config and the flags of every setting on fs,
+// with c's current values as their defaults. Register on DefaultConfig(),
+// parse, then call Load.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.File, "config", c.File, "TOML configuration `file` (env TILLIT_CONFIG)")
+	for _, s := range c.settings() {
+		usage := fmt.Sprintf("%s (env %s)", s.usage, s.env)
+		switch p := s.ptr.(type) {
+		case *string:
+			fs.StringVar(p, s.flag, *p, usage)
+		case *bool:
+			fs.BoolVar(p, s.flag, *p, usage)
+		}
+	}
+}
+
+// Load completes c after fs, on which c registered its flags, has parsed the
+// command line: it starts again from the defaults, applies the config file,
+// then the environment read with getenv, then the flags given on the command
+// line, and validates the result.
+func (c *Config) Load(fs *flag.FlagSet, getenv func(string) string) error {
+	given := make(map[string]bool)
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	fromFlags := *c
+
+	*c = DefaultConfig()
+	c.File = getenv("TILLIT_CONFIG")
+	if given["config"] {
+		c.File = fromFlags.File
+	}
+	if c.File != "" {
+		if err := c.decodeFile(c.File); err != nil {
+			return err
+		}
+	}
+	if err := c.applyEnv(getenv); err != nil {
+		return err
+	}
+	flagged := fromFlags.settings()
+	for i, s := range c.settings() {
+		if given[s.flag] {
+			copyValue(s.ptr, flagged[i].ptr)
+		}
+	}
+	return c.Validate()
+}
+
+// decodeFile applies the TOML file at path; unknown keys are an error.
+func (c *Config) decodeFile(path string) error {
+	md, err := toml.DecodeFile(path, c)
+	if err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	if keys := md.Undecoded(); len(keys) > 0 {
+		return fmt.Errorf("config file %s: unknown key %q; the keys are %s",
+			path, keys[0].String(), strings.Join(c.fileKeys(), ", "))
+	}
+	return nil
+}
+
+// fileKeys returns the keys a config file may hold.
+func (c *Config) fileKeys() []string {
+	var keys []string
+	for _, s := range c.settings() {
+		keys = append(keys, strings.ReplaceAll(s.flag, "-", "_"))
+	}
+	return keys
+}
+
+// applyEnv applies the TILLIT_* variables that are set and not empty.
+func (c *Config) applyEnv(getenv func(string) string) error {
+	for _, s := range c.settings() {
+		v := getenv(s.env)
+		if v == "" {
+			continue
+		}
+		switch p := s.ptr.(type) {
+		case *string:
+			*p = v
+		case *bool:
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a boolean; use true or false", s.env, v)
+			}
+			*p = b
+		}
+	}
+	return nil
+}
+
+// copyValue copies the *string or *bool src to dst of the same type.
+func copyValue(dst, src any) {
+	switch d := dst.(type) {
+	case *string:
+		*d = *src.(*string)
+	case *bool:
+		*d = *src.(*bool)
+	}
+}
+
+// Validate reports every setting that is wrong, each with how to fix it.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Data == "" {
+		bad("data: empty; use e.g. --data ./tillit-data")
+	}
+	if u := c.DatabaseURL; u != "" && !c.IsPostgres() {
+		// Only the scheme is shown: the URL may hold a password.
+		scheme, _, _ := strings.Cut(u, ":")
+		bad("database-url: scheme %q is not supported; use postgres://user@host/db for PostgreSQL, or leave it empty for SQLite in the data directory", scheme)
+	}
+	host, port, err := net.SplitHostPort(c.Listen)
+	if _, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil {
+		bad("listen: %q is not host:port; use e.g. 127.0.0.1:8443", c.Listen)
+	} else if c.InsecureHTTP && !isLoopback(host) {
+		bad("insecure-http: plain HTTP is allowed only on a loopback address, and listen is %q; use e.g. --listen 127.0.0.1:8080 behind a TLS proxy, or drop --insecure-http", c.Listen)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("tls-cert and tls-key: set both, or neither for a self-signed certificate for localhost")
+	}
+	if c.InsecureHTTP && c.TLSCert != "" {
+		bad("insecure-http: it serves plain HTTP, so tls-cert and tls-key would be ignored; drop one or the other")
+	}
+	if _, ok := parseLogLevel(c.LogLevel); !ok {
+		bad("log-level: %q is not a level; use debug, info, warn or error", c.LogLevel)
+	}
+	return errors.Join(errs...)
+}
+
+// isLoopback reports whether host is "localhost" or a loopback IP address
+// (127.0.0.0/8, ::1).
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && addr.Unmap().IsLoopback()
+}
+
+// parseLogLevel returns the slog level named s, one of debug, info, warn
+// and error.
+func parseLogLevel(s string) (slog.Level, bool) {
+	switch s {
+	case "debug":
+		return slog.LevelDebug, true
+	case "info":
+		return slog.LevelInfo, true
+	case "warn":
+		return slog.LevelWarn, true
+	case "error":
+		return slog.LevelError, true
+	}
+	return slog.LevelInfo, false
+}
+
+// SlogLevel returns the level of LogLevel, info if it is not valid.
+func (c *Config) SlogLevel() slog.Level {
+	level, _ := parseLogLevel(c.LogLevel)
+	return level
+}
+
+// IsPostgres reports whether DatabaseURL selects PostgreSQL.
+func (c *Config) IsPostgres() bool {
+	u := strings.ToLower(c.DatabaseURL)
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+// StoreURL returns what sqldb.Config.URL wants: the PostgreSQL URL, or the
+// path of the SQLite file.
+func (c *Config) StoreURL() string {
+	if c.IsPostgres() {
+		return c.DatabaseURL
+	}
+	return c.SQLitePath()
+}
+
+// SQLitePath returns the path of the SQLite database in the data directory.
+func (c *Config) SQLitePath() string { return filepath.Join(c.Data, "tillit.db") }
+
+// RootKeyPath returns the path of the root key file.
+func (c *Config) RootKeyPath() string { return filepath.Join(c.Data, "root.key") }
+
+// AuditKeyPath returns the path of the audit log's signing key file.
+func (c *Config) AuditKeyPath() string { return filepath.Join(c.Data, "audit.key") }
+
+// TLSDir returns the directory of the self-signed certificate and its key.
+func (c *Config) TLSDir() string { return filepath.Join(c.Data, "tls") }

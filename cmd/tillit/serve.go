@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"tillit"
+	"tillit/keyring"
+	"tillit/sqldb"
+	"tillit/web"
+)
+
+// runServe serves the API and the console until ctx is done (SIGINT or
+// SIGTERM), then shuts down gracefully.
+func runServe(ctx context.Context, p *proc, args []string) error {
+	fs := p.flagSet("serve", "[flags]",
+		"Serve the API and the console over HTTPS. With no flags it creates ./tillit-data\n"+
+			"(root key, self-signed certificate for localhost, SQLite database) and\n"+
+			"listens on 127.0.0.1:8443.")
+	cfg := newConfig(fs)
+	if err := p.parseConfig(fs, cfg, args); err != nil {
+		return err
+	}
+	logger := p.newLogger(cfg)
+	data, err := prepareData(cfg, p.clock)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	if data.RootKeyCreated {
+		logger.Warn("created a new root key; back it up apart from the database: without it the data cannot be read",
+			"path", cfg.RootKeyPath())
+	}
+	s, err := openStore(ctx, p, cfg, logger)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer s.close(context.WithoutCancel(ctx))
+	srv, err := newHTTPServer(s, logger)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("serve: listen on %s: %w", cfg.Listen, err)
+	}
+	scheme := "https"
+	if cfg.InsecureHTTP {
+		scheme = "http"
+	}
+	logger.Info("serving", "address", scheme+"://"+ln.Addr().String(), "database", s.db.Dialect())
+	fmt.Fprintf(p.stdout, "tillit %s: serving %s://%s\n", tillit.Version, scheme, ln.Addr())
+
+	go s.checkpointEvery(ctx, checkpointInterval)
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.InsecureHTTP {
+			errc <- srv.Serve(ln)
+		} else {
+			errc <- srv.ServeTLS(ln, data.CertFile, data.KeyFile)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	return nil
+}
+
+// checkpointInterval is how often the server signs checkpoints of the logs
+// that grew.
+const checkpointInterval = 10 * time.Second
+
+// newHTTPServer returns the HTTP server of the API on the store.
+func newHTTPServer(s *store, logger *slog.Logger) (*http.Server, error) {
+	api, err := web.New(web.Config{
+		Logger:           logger,
+		Clock:            tillit.SystemClock{},
+		Tenants:          sqldb.NewTenantService(s.db),
+		Tokens:           sqldb.NewTokenService(s.db),
+		Audit:            sqldb.NewAuditService(s.db),
+		Recorder:         s.db,
+		Ready:            s.db.Ready,
+		AuditVerifierKey: s.signer.VerifierKey(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &http.Server{
+		Handler:           api.Handler(),
+		TLSConfig:         web.TLSConfig(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}, nil
+}
+
+// checkpointEvery signs checkpoints of the logs that grew, every interval,
+// until ctx is done; close signs the last ones at shutdown.
+func (s *store) checkpointEvery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.db.WriteCheckpoints(ctx, s.signer); err != nil && ctx.Err() == nil {
+				s.logger.Error("audit checkpoints not written", "err", err)
+			}
+		}
+	}
+}
+
+// dataFiles is what prepareData found or created in the data directory.
+type dataFiles struct {
+	RootKey        *[keyring.RootKeySize]byte
+	RootKeyCreated bool
+	CertFile       string // "" with InsecureHTTP
+	KeyFile        string // "" with InsecureHTTP
+}
+
+// prepareData makes the data directory ready to serve from: it creates the
+// directory (mode 0700) and the root key if they are missing, and, unless
+// the configuration names a certificate or asks for plain HTTP, a
+// self-signed certificate for localhost.
+func prepareData(cfg *Config, clock tillit.Clock) (*dataFiles, error) {
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	_, statErr := os.Stat(cfg.RootKeyPath()) // only for the log line: a race is harmless
+	key, err := keyring.LoadOrCreateRootKey(cfg.RootKeyPath())
+	if err != nil {
+		return nil, err
+	}
+	d := &dataFiles{RootKey: key, RootKeyCreated: errors.Is(statErr, os.ErrNotExist)}
+	switch {
+	case cfg.InsecureHTTP:
+	case cfg.TLSCert != "":
+		d.CertFile, d.KeyFile = cfg.TLSCert, cfg.TLSKey
+	default:
+		d.CertFile, d.KeyFile, err = ensureSelfSigned(cfg.TLSDir(), clock)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}

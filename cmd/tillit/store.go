@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"tillit"
+	"tillit/auditlog"
+	"tillit/keyring"
+	"tillit/sqldb"
+)
+
+// store is the opened database with the audit signing key, as every
+// subcommand that touches data uses them.
+type store struct {
+	db     *sqldb.DB
+	signer *auditlog.Signer
+	logger *slog.Logger
+}
+
+// openStore creates the data directory (it holds the SQLite file and the
+// keys), loads or creates the audit signing key, opens the database and
+// applies the migrations it lacks.
+func openStore(ctx context.Context, p *proc, cfg *Config, logger *slog.Logger) (*store, error) {
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	signer, err := loadAuditSigner(cfg.AuditKeyPath())
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqldb.Open(ctx, sqldb.Config{URL: cfg.StoreURL(), Clock: p.clock, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("open the database: %w", err)
+	}
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate the database: %w", err)
+	}
+	for _, m := range applied {
+		logger.Info("migration applied", "migration", m)
+	}
+	return &store{db: db, signer: signer, logger: logger}, nil
+}
+
+// loadAuditSigner loads the Ed25519 key that signs audit checkpoints,
+// creating it (mode 0600) on first use.
+func loadAuditSigner(path string) (*auditlog.Signer, error) {
+	skey, _, err := keyring.LoadOrCreateKeyFile(path, func() ([]byte, error) {
+		skey, _, err := auditlog.GenerateKey()
+		return []byte(skey + "\n"), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s, err := auditlog.NewSigner(string(skey))
+	if err != nil {
+		return nil, fmt.Errorf("audit signing key %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// close signs a checkpoint for every log that grew, so that what a command
+// wrote is covered even when no server runs, and closes the database.
+func (s *store) close(ctx context.Context) error {
+	_, err := s.db.WriteCheckpoints(ctx, s.signer)
+	if cerr := s.db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// tenantBySlug returns the tenant with the slug, as the operator CLI.
+func (s *store) tenantBySlug(ctx context.Context, slug string) (*tillit.Tenant, error) {
+	return sqldb.NewTenantService(s.db).FindTenantBySlug(systemContext(ctx), slug)
+}
+
+// withStore opens the store, runs fn and closes the store, keeping the
+// first error.
+func withStore(ctx context.Context, p *proc, cfg *Config, fn func(s *store) error) (err error) {
+	logger := p.newLogger(cfg)
+	s, err := openStore(ctx, p, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := s.close(ctx); err == nil {
+			err = cerr
+		}
+	}()
+	return fn(s)
+}
