@@ -41,7 +41,7 @@ func runServe(ctx context.Context, p *proc, args []string) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer s.close(context.WithoutCancel(ctx))
-	srv, err := newHTTPServer(s, logger)
+	srv, err := newHTTPServer(s, logger, p.clock)
 	if err != nil {
 		return err
 	}
@@ -84,10 +84,10 @@ func runServe(ctx context.Context, p *proc, args []string) error {
 const checkpointInterval = 10 * time.Second
 
 // newHTTPServer returns the HTTP server of the API on the store.
-func newHTTPServer(s *store, logger *slog.Logger) (*http.Server, error) {
+func newHTTPServer(s *store, logger *slog.Logger, clock tillit.Clock) (*http.Server, error) {
 	api, err := web.New(web.Config{
 		Logger:           logger,
-		Clock:            tillit.SystemClock{},
+		Clock:            clock,
 		Tenants:          sqldb.NewTenantService(s.db),
 		Tokens:           sqldb.NewTokenService(s.db),
 		Audit:            sqldb.NewAuditService(s.db),
