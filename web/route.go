@@ -1,0 +1,177 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"tillit"
+)
+
+// handlerFunc is a handler that returns its error instead of writing it; the
+// route stack writes it, once, as a problem.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Access says who may call a route. Its zero value is no declaration at all,
+// and a route with it cannot be registered: access is denied by default.
+type Access struct {
+	perm   tillit.Permission
+	public bool
+}
+
+// Public is the access of a route anyone may call, without a credential.
+var Public = Access{public: true}
+
+// Requires returns the access of a route open to principals that hold perm.
+func Requires(perm tillit.Permission) Access {
+	if perm == "" {
+		panic("web: Requires with an empty permission")
+	}
+	return Access{perm: perm}
+}
+
+// IsPublic reports whether the route needs no credential.
+func (a Access) IsPublic() bool { return a.public }
+
+// Permission returns the permission the route needs; "" for a public route.
+func (a Access) Permission() tillit.Permission { return a.perm }
+
+// String returns "public", the permission, or "undeclared".
+func (a Access) String() string {
+	switch {
+	case a.public:
+		return "public"
+	case a.perm != "":
+		return string(a.perm)
+	default:
+		return "undeclared"
+	}
+}
+
+// Route is one endpoint of the server: what it answers, what its requests
+// are called in the audit log, and who may call it.
+type Route struct {
+	Method     string // "GET", "POST", "PUT", "PATCH" or "DELETE"
+	Pattern    string // a ServeMux path pattern, "/api/v1/tokens/{id}"
+	Action     string // the audit event's action, "token.create"; "" only for public probes, which are not audited
+	Access     Access // Public, or Requires(permission)
+	TargetKind string // the kind of object {id} names: "token" makes the event's target "token:12"
+	handle     handlerFunc
+}
+
+// Audited reports whether the route's requests are recorded in the audit log.
+func (rt Route) Audited() bool { return rt.Action != "" }
+
+// String returns the method and pattern, as the mux knows the route.
+func (rt Route) String() string { return rt.Method + " " + rt.Pattern }
+
+// actionUnmatched is the action of a request no route matched. The path is
+// never recorded: it may hold anything.
+const actionUnmatched = "unmatched"
+
+// routeTable lists every route of the server.
+func (s *Server) routeTable() []Route {
+	const (
+		tenantRead = tillit.PermTenantRead
+		tokenRead  = tillit.PermTokenRead
+		tokenWrite = tillit.PermTokenWrite
+		auditRead  = tillit.PermAuditRead
+	)
+	return []Route{
+		{Method: "GET", Pattern: "/healthz", Access: Public, handle: s.healthz},
+		{Method: "GET", Pattern: "/readyz", Access: Public, handle: s.readyz},
+
+		{Method: "GET", Pattern: "/api/v1/me", Action: "me.read", Access: Requires(tenantRead), handle: s.me},
+
+		{Method: "POST", Pattern: "/api/v1/tokens", Action: "token.create", Access: Requires(tokenWrite), handle: s.createToken},
+		{Method: "GET", Pattern: "/api/v1/tokens", Action: "token.list", Access: Requires(tokenRead), handle: s.listTokens},
+		{Method: "DELETE", Pattern: "/api/v1/tokens/{id}", Action: "token.revoke", Access: Requires(tokenWrite), TargetKind: "token", handle: s.revokeToken},
+
+		{Method: "GET", Pattern: "/api/v1/audit", Action: "audit.read", Access: Requires(auditRead), handle: s.findEvents},
+		{Method: "GET", Pattern: "/api/v1/audit/checkpoint", Action: "audit.checkpoint", Access: Requires(auditRead), handle: s.checkpoint},
+		{Method: "GET", Pattern: "/api/v1/audit/proof", Action: "audit.proof", Access: Requires(auditRead), handle: s.proof},
+		{Method: "GET", Pattern: "/api/v1/audit/key", Action: "audit.key", Access: Public, handle: s.auditKey},
+	}
+}
+
+// register adds rt to the server's mux. It panics if rt is malformed, so
+// that a route without a declared access can never be served.
+func (s *Server) register(rt Route) {
+	if err := rt.check(); err != nil {
+		panic(fmt.Sprintf("web: route %s: %v", rt, err))
+	}
+	s.routes = append(s.routes, rt)
+	s.mux.Handle(rt.String(), s.routeHandler(rt))
+}
+
+// check returns what is wrong with the route's declaration, if anything.
+func (rt Route) check() error {
+	switch {
+	case rt.Method != "GET" && rt.Method != "POST" && rt.Method != "PUT" &&
+		rt.Method != "PATCH" && rt.Method != "DELETE":
+		return fmt.Errorf("method %q is not one of GET, POST, PUT, PATCH, DELETE", rt.Method)
+	case !strings.HasPrefix(rt.Pattern, "/"):
+		return fmt.Errorf("pattern must start with /")
+	case rt.handle == nil:
+		return fmt.Errorf("no handler")
+	case !rt.Access.public && rt.Access.perm == "":
+		return fmt.Errorf("no access declared: use Public or Requires(permission)")
+	case rt.Action == "" && strings.HasPrefix(rt.Pattern, "/api/"):
+		return fmt.Errorf("an API route must name its audit action")
+	case rt.Action == "" && !rt.Access.public:
+		return fmt.Errorf("a route that needs a permission must be audited: name its action")
+	case rt.TargetKind != "" && !strings.Contains(rt.Pattern, "{id}"):
+		return fmt.Errorf("target %q declared without an {id} wildcard", rt.TargetKind)
+	}
+	return nil
+}
+
+// routeHandler returns the handler of rt: for an audited route, one that
+// authenticates, authorizes, calls the handler and records the event; for
+// a probe, one that only calls the handler.
+func (s *Server) routeHandler(rt Route) http.Handler {
+	if !rt.Audited() {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := s.call(rt.handle, w, r); err != nil {
+				s.writeError(w, r, err)
+			}
+		})
+	}
+	serve := func(w http.ResponseWriter, r *http.Request) error {
+		r, err := s.authorize(r, rt.Access)
+		if err != nil {
+			return err
+		}
+		return rt.handle(w, r)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := tillit.RequestFromContext(r.Context())
+		req.Event.Action, req.Event.Target = rt.Action, rt.target(r)
+		s.audited(w, r, serve)
+	})
+}
+
+// target returns the default target of the request's event: the route's
+// kind and the {id} of the path when it is a valid id, else "". Services
+// may refine it with tillit.Describe.
+func (rt Route) target(r *http.Request) string {
+	if rt.TargetKind == "" {
+		return ""
+	}
+	id, err := parseID("id", r.PathValue("id"))
+	if err != nil {
+		return ""
+	}
+	return rt.TargetKind + ":" + strconv.FormatInt(id, 10)
+}
+
+// parseID parses a positive decimal id, or returns an EInvalid error naming
+// field.
+func parseID(field, s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 || len(s) > 19 || s[0] == '+' {
+		return 0, tillit.FieldErrorf(field, "%s must be a positive integer", field)
+	}
+	return id, nil
+}
