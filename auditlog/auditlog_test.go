@@ -316,3 +316,15 @@ func TestAnySignerKeyParses(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendLeafColumnsMatchesAppendLeaf(t *testing.T) {
+	for _, fields := range [][]string{nil, {"name"}, {"name", "role", "expires_at"}} {
+		e := event(3, 9)
+		e.Index, e.Fields = 9, fields
+		got := auditlog.AppendLeafColumns(nil, e.Log, e.Index, e.At.UnixMicro(), []byte(e.Actor), []byte(e.Action),
+			[]byte(e.Target), []byte(strings.Join(fields, ",")), []byte(e.Outcome), []byte(e.RequestID), []byte(e.ClientAddr))
+		if string(got) != string(auditlog.AppendLeaf(nil, e)) {
+			t.Errorf("fields %v: column encoding differs from the event's", fields)
+		}
+	}
+}

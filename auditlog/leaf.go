@@ -10,6 +10,7 @@
 package auditlog
 
 import (
+	"bytes"
 	"encoding/binary"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -25,24 +26,49 @@ const leafVersion = 1
 // then every field of the event in a fixed order, integers as varints and
 // strings length-prefixed, so that no two events encode alike.
 func AppendLeaf(buf []byte, e *tillit.Event) []byte {
-	buf = append(buf, leafVersion)
-	buf = binary.AppendVarint(buf, e.Log)
-	buf = binary.AppendVarint(buf, e.Index)
-	buf = binary.AppendVarint(buf, e.At.UnixMicro())
-	buf = appendString(buf, e.Actor)
-	buf = appendString(buf, e.Action)
-	buf = appendString(buf, e.Target)
+	buf = appendHead(buf, e.Log, e.Index, e.At.UnixMicro(), e.Actor, e.Action, e.Target)
 	buf = binary.AppendUvarint(buf, uint64(len(e.Fields)))
 	for _, f := range e.Fields {
 		buf = appendString(buf, f)
 	}
-	buf = appendString(buf, e.Outcome)
-	buf = appendString(buf, e.RequestID)
-	buf = appendString(buf, e.ClientAddr)
-	return buf
+	return appendTail(buf, e.Outcome, e.RequestID, e.ClientAddr)
 }
 
-func appendString(buf []byte, s string) []byte {
+// AppendLeafColumns appends the same encoding as AppendLeaf from an event's
+// stored columns, with its field names joined by commas, so that a verifier
+// can hash what it reads without building an Event.
+func AppendLeafColumns(buf []byte, log, index, atMicros int64, actor, action, target, fields, outcome, requestID, clientAddr []byte) []byte {
+	buf = appendHead(buf, log, index, atMicros, actor, action, target)
+	if len(fields) == 0 {
+		buf = binary.AppendUvarint(buf, 0)
+	} else {
+		buf = binary.AppendUvarint(buf, uint64(bytes.Count(fields, comma)+1))
+		for f := range bytes.SplitSeq(fields, comma) {
+			buf = appendString(buf, f)
+		}
+	}
+	return appendTail(buf, outcome, requestID, clientAddr)
+}
+
+var comma = []byte{','}
+
+func appendHead[S string | []byte](buf []byte, log, index, at int64, actor, action, target S) []byte {
+	buf = append(buf, leafVersion)
+	buf = binary.AppendVarint(buf, log)
+	buf = binary.AppendVarint(buf, index)
+	buf = binary.AppendVarint(buf, at)
+	buf = appendString(buf, actor)
+	buf = appendString(buf, action)
+	return appendString(buf, target)
+}
+
+func appendTail[S string | []byte](buf []byte, outcome, requestID, clientAddr S) []byte {
+	buf = appendString(buf, outcome)
+	buf = appendString(buf, requestID)
+	return appendString(buf, clientAddr)
+}
+
+func appendString[S string | []byte](buf []byte, s S) []byte {
 	buf = binary.AppendUvarint(buf, uint64(len(s)))
 	return append(buf, s...)
 }

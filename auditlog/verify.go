@@ -78,17 +78,24 @@ func (v *LogVerifier) Checkpoints() int { return len(v.signed) }
 
 // Add checks the next event of the log and the hashes stored with it.
 func (v *LogVerifier) Add(e *tillit.Event, stored []byte) error {
-	n := v.front.Size()
-	switch {
-	case e.Log != v.log:
+	if e.Log != v.log {
 		return &Failure{Log: v.log, Index: e.Index, Reason: fmt.Sprintf("the event belongs to log %d", e.Log)}
-	case e.Index > n:
-		return &Failure{Log: v.log, Index: n, Reason: fmt.Sprintf("the event is missing (the next stored event is %d)", e.Index)}
-	case e.Index < n:
-		return &Failure{Log: v.log, Index: e.Index, Reason: "the event is stored twice"}
 	}
 	v.buf = AppendLeaf(v.buf[:0], e)
-	created := v.front.Append(tlog.RecordHash(v.buf))
+	return v.AddLeaf(e.Index, tlog.RecordHash(v.buf), stored)
+}
+
+// AddLeaf checks the next event of the log, given as its index and the leaf
+// hash recomputed from its content, and the hashes stored with it.
+func (v *LogVerifier) AddLeaf(index int64, leaf tlog.Hash, stored []byte) error {
+	n := v.front.Size()
+	switch {
+	case index > n:
+		return &Failure{Log: v.log, Index: n, Reason: fmt.Sprintf("the event is missing (the next stored event is %d)", index)}
+	case index < n:
+		return &Failure{Log: v.log, Index: index, Reason: "the event is stored twice"}
+	}
+	created := v.front.Append(leaf)
 	if !equalHashes(stored, created) {
 		reason := "the stored tree hashes were changed"
 		if len(stored) < tlog.HashSize || !equalHashes(stored[:tlog.HashSize], created[:1]) {

@@ -1,9 +1,13 @@
 package sqldb
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
+
+	"golang.org/x/mod/sumdb/tlog"
 
 	"tillit"
 	"tillit/auditlog"
@@ -117,11 +121,17 @@ func (db *DB) checkpointNotes(ctx context.Context, log int64) ([]string, error) 
 	return notes, translate(rows.Err())
 }
 
-// verifyBatch is a slice of scanned events handed from the reader to the
-// hasher, so that reading and hashing run on both cores.
-type verifyBatch struct {
-	events []*tillit.Event
-	hashes [][]byte
+// verifyChunk is how many events one reader scans at a time. Readers scan
+// chunks in parallel and hash their leaves; the verifier takes the chunks
+// in order and builds the tree, which is cheap.
+const verifyChunk = 8192
+
+// chunkResult is one chunk as a reader hashed it.
+type chunkResult struct {
+	index  []int64
+	leaf   []tlog.Hash
+	stored [][]byte
+	err    error
 }
 
 func (db *DB) verifyLog(ctx context.Context, log int64, vkey string) (auditlog.Report, error) {
@@ -140,30 +150,90 @@ func (db *DB) verifyLog(ctx context.Context, log int64, vkey string) (auditlog.R
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan verifyBatch, 4)
-	readErr := make(chan error, 1)
-	go func() { readErr <- db.streamEvents(ctx, log, size, batches) }()
-	var verr error
-	for b := range batches {
-		for i, e := range b.events {
-			if verr == nil {
-				verr = v.Add(e, b.hashes[i])
+	for fut := range db.readChunks(ctx, log, size) {
+		r := <-fut
+		if r.err != nil {
+			return auditlog.Report{}, translate(r.err)
+		}
+		for i, idx := range r.index {
+			if err := v.AddLeaf(idx, r.leaf[i], r.stored[i]); err != nil {
+				return auditlog.Report{}, err
 			}
 		}
-		if verr != nil {
-			cancel()
-		}
 	}
-	if verr != nil {
-		return auditlog.Report{}, verr
-	}
-	if err := <-readErr; err != nil {
+	if err := ctx.Err(); err != nil {
 		return auditlog.Report{}, translate(err)
 	}
 	if err := v.Finish(size, frontier); err != nil {
 		return auditlog.Report{}, err
 	}
 	return v.Report(), db.checkBeyondHead(ctx, log)
+}
+
+// readChunks reads the events of log below size in chunks, on as many
+// readers as there are CPUs, and returns the chunks' results in order. It
+// stops when ctx is done.
+func (db *DB) readChunks(ctx context.Context, log, size int64) <-chan chan chunkResult {
+	workers := max(2, runtime.GOMAXPROCS(0))
+	type job struct {
+		from int64
+		out  chan chunkResult
+	}
+	jobs := make(chan job)
+	order := make(chan chan chunkResult, 2*workers)
+	go func() {
+		defer close(order)
+		defer close(jobs)
+		for from := int64(0); from < size; from += verifyChunk {
+			j := job{from: from, out: make(chan chunkResult, 1)}
+			select {
+			case order <- j.out:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case jobs <- j:
+			case <-ctx.Done():
+				j.out <- chunkResult{err: ctx.Err()}
+				return
+			}
+		}
+	}()
+	for range workers {
+		go func() {
+			for j := range jobs {
+				j.out <- db.readChunk(ctx, log, j.from, min(j.from+verifyChunk, size))
+			}
+		}()
+	}
+	return order
+}
+
+// readChunk scans the events of log with from <= index < to and hashes
+// their leaves from the stored columns.
+func (db *DB) readChunk(ctx context.Context, log, from, to int64) chunkResult {
+	rows, err := db.read.QueryContext(ctx, `SELECT idx, at, actor, action, target, fields, outcome, request_id, client_addr, hashes
+		FROM audit_events WHERE log_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx`, log, from, to)
+	if err != nil {
+		return chunkResult{err: err}
+	}
+	defer rows.Close()
+	n := to - from
+	r := chunkResult{index: make([]int64, 0, n), leaf: make([]tlog.Hash, 0, n), stored: make([][]byte, 0, n)}
+	var idx, at int64
+	var actor, action, target, fields, outcome, reqID, addr, hashes sql.RawBytes
+	var buf []byte
+	for rows.Next() {
+		if err := rows.Scan(&idx, &at, &actor, &action, &target, &fields, &outcome, &reqID, &addr, &hashes); err != nil {
+			return chunkResult{err: err}
+		}
+		buf = auditlog.AppendLeafColumns(buf[:0], log, idx, at, actor, action, target, fields, outcome, reqID, addr)
+		r.index = append(r.index, idx)
+		r.leaf = append(r.leaf, tlog.RecordHash(buf))
+		r.stored = append(r.stored, bytes.Clone(hashes))
+	}
+	r.err = rows.Err()
+	return r
 }
 
 // checkBeyondHead fails if an event is stored outside the log's head: one
@@ -182,41 +252,4 @@ func (db *DB) checkBeyondHead(ctx context.Context, log int64) error {
 			"%d event(s) are stored outside the log: they were inserted behind its back", n)}
 	}
 	return nil
-}
-
-// streamEvents sends the events of log below size, in index order, in
-// batches, and closes out.
-func (db *DB) streamEvents(ctx context.Context, log, size int64, out chan<- verifyBatch) error {
-	defer close(out)
-	rows, err := db.read.QueryContext(ctx, `SELECT `+eventColumns+`, hashes FROM audit_events
-		WHERE log_id = $1 AND idx < $2 ORDER BY idx`, log, size)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	const n = 1024
-	b := verifyBatch{events: make([]*tillit.Event, 0, n), hashes: make([][]byte, 0, n)}
-	for rows.Next() {
-		var hs []byte
-		e, err := scanEvent(rows, &hs)
-		if err != nil {
-			return fmt.Errorf("audit log %d: %w", log, err)
-		}
-		b.events, b.hashes = append(b.events, e), append(b.hashes, hs)
-		if len(b.events) == n {
-			select {
-			case out <- b:
-			case <-ctx.Done():
-				return nil
-			}
-			b = verifyBatch{events: make([]*tillit.Event, 0, n), hashes: make([][]byte, 0, n)}
-		}
-	}
-	if len(b.events) > 0 {
-		select {
-		case out <- b:
-		case <-ctx.Done():
-		}
-	}
-	return rows.Err()
 }
