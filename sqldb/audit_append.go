@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -154,75 +155,99 @@ func (tx *Tx) record(ctx context.Context, e *tillit.Event) error {
 	return nil
 }
 
-// pending is an event waiting for the group committer.
+// groupCommit batches the events of requests that changed nothing, so
+// that concurrent requests share one transaction. The first request to
+// arrive leads: it writes what is queued, including its own event, and
+// hands the lead to the first request that queued meanwhile. A lone request
+// thus commits its event itself, with no hand-off to another goroutine.
+type groupCommit struct {
+	mu      sync.Mutex
+	idle    sync.Cond // signalled when leading becomes false
+	queue   []*pending
+	leading bool
+	closed  bool
+}
+
+// pending is an event waiting to be written.
 type pending struct {
 	e    *tillit.Event
-	done chan error
+	done chan outcome // one outcome: the result, or the lead
+}
+
+type outcome struct {
+	err  error
+	lead bool // the receiver leads now: its own event is not written yet
 }
 
 // RecordEvent writes an event that is not part of a change (a read, a
-// refusal), batched with other such events in one transaction (group
-// commit). It returns once the event is stored. Errors: EUnavailable.
+// refusal), batched with the events of concurrent requests in one
+// transaction (group commit). It returns once the event is stored, so a
+// request can fail closed. Errors: EUnavailable.
 func (db *DB) RecordEvent(ctx context.Context, e *tillit.Event) error {
-	p := &pending{e: e, done: make(chan error, 1)}
-	select {
-	case db.events <- p:
-	case <-db.closing:
+	g := &db.group
+	p := &pending{e: e, done: make(chan outcome, 1)}
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
 		return tillit.Errorf(tillit.EUnavailable, "the server is shutting down")
-	case <-ctx.Done():
-		return translate(ctx.Err())
 	}
-	select {
-	case err := <-p.done:
-		return err
-	case <-ctx.Done():
-		return translate(ctx.Err())
+	g.queue = append(g.queue, p)
+	if !g.leading {
+		g.leading = true
+		g.mu.Unlock()
+		return db.lead(p)
 	}
+	g.mu.Unlock()
+	if o := <-p.done; !o.lead {
+		return o.err
+	}
+	return db.lead(p)
 }
 
-// commitEvents is the group committer: it takes what is queued, up to
-// maxBatch events, writes them in one transaction and answers each waiter.
-// On close it drains the queue before it stops.
-func (db *DB) commitEvents() {
-	defer db.done.Done()
-	for {
-		var batch []*pending
-		select {
-		case p := <-db.events:
-			batch = append(batch, p)
-		case <-db.closing:
-			for {
-				select {
-				case p := <-db.events:
-					db.commitBatch([]*pending{p})
-				default:
-					return
-				}
-			}
-		}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case p := <-db.events:
-				batch = append(batch, p)
-			default:
-				break fill
-			}
-		}
-		db.commitBatch(batch)
-	}
-}
+// lead writes up to maxBatch queued events, p's first among them, answers
+// the others, and passes the lead on if more are queued.
+func (db *DB) lead(p *pending) error {
+	g := &db.group
+	g.mu.Lock()
+	n := min(len(g.queue), maxBatch)
+	batch := g.queue[:n:n]
+	g.queue = g.queue[n:]
+	g.mu.Unlock()
 
-func (db *DB) commitBatch(batch []*pending) {
 	events := make([]*tillit.Event, len(batch))
-	for i, p := range batch {
-		events[i] = p.e
+	for i, q := range batch {
+		events[i] = q.e
 	}
-	err := db.withTx(context.Background(), func(tx *Tx) error { return tx.appendEvents(context.Background(), events) })
+	ctx := context.Background() // the batch is other requests' too
+	err := db.withTx(ctx, func(tx *Tx) error { return tx.appendEvents(ctx, events) })
 	if err != nil {
 		db.logger.Error("audit events not stored", "err", err, "events", len(batch))
 	}
-	for _, p := range batch {
-		p.done <- err
+	for _, q := range batch {
+		if q != p {
+			q.done <- outcome{err: err}
+		}
+	}
+
+	g.mu.Lock()
+	if len(g.queue) > 0 {
+		g.queue[0].done <- outcome{lead: true}
+	} else {
+		g.leading = false
+		g.idle.Broadcast()
+	}
+	g.mu.Unlock()
+	return err
+}
+
+// closeGroup refuses new events and waits for the queued ones to be
+// written.
+func (db *DB) closeGroup() {
+	g := &db.group
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.closed = true
+	for g.leading {
+		g.idle.Wait()
 	}
 }

@@ -46,10 +46,7 @@ type DB struct {
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // see prepared
 
-	events    chan *pending // RecordEvent's queue, drained by the group committer
-	closing   chan struct{}
-	closeOnce sync.Once
-	done      sync.WaitGroup
+	group groupCommit // RecordEvent's batches
 }
 
 // IsPostgres reports whether a database URL selects PostgreSQL.
@@ -59,7 +56,8 @@ func IsPostgres(u string) bool {
 
 // Open opens the database; it does not migrate. Errors: EUnavailable.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
-	db := &DB{clock: cfg.Clock, logger: cfg.Logger, events: make(chan *pending, 1024), closing: make(chan struct{})}
+	db := &DB{clock: cfg.Clock, logger: cfg.Logger}
+	db.group.idle.L = &db.group.mu
 	if db.clock == nil {
 		db.clock = tillit.SystemClock{}
 	}
@@ -80,8 +78,6 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, &tillit.Error{Code: tillit.EUnavailable, Message: "the database cannot be opened", Err: err}
 	}
 	db.prepareHot(ctx)
-	db.done.Add(1)
-	go db.commitEvents()
 	return db, nil
 }
 
@@ -153,10 +149,10 @@ func (db *DB) Ready(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the event recorder and closes the database.
+// Close waits for the events being recorded, refuses new ones and closes
+// the database.
 func (db *DB) Close() error {
-	db.closeOnce.Do(func() { close(db.closing) })
-	db.done.Wait()
+	db.closeGroup()
 	for _, st := range db.stmts {
 		st.Close()
 	}
