@@ -3,6 +3,7 @@ package tillit
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes: the closed set every error of tillit is classified by. The
@@ -15,6 +16,7 @@ const (
 	EConflict        = "conflict"          // the object exists already, or its state forbids the change
 	ETooLarge        = "too_large"         // the request body is over its limit
 	ETooMany         = "too_many_requests" // a rate limit was hit
+	EStepUp          = "step_up_required"  // a sensitive action needs a fresh step-up (password and second factor)
 	EUnavailable     = "unavailable"       // a dependency (database, audit log) cannot be reached
 	EInternal        = "internal"          // a bug
 )
@@ -26,6 +28,8 @@ type Error struct {
 	Message string // what went wrong and how to fix it, safe to show
 	Field   string // the input field at fault, if any
 	Err     error  // the underlying error, logged, never shown
+
+	RetryAfter time.Duration // ETooMany: when to try again
 }
 
 // Error returns the message followed by the underlying error, for logs.
@@ -80,6 +84,8 @@ func ErrorMessage(err error) string {
 	}
 	return "internal error"
 }
+
+func asError(err error, target **Error) bool { return errors.As(err, target) }
 
 // ErrorField returns the input field err names, if any.
 func ErrorField(err error) string {

@@ -3,6 +3,7 @@ package tillit
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // PrincipalKind says what kind of party acts.
@@ -24,6 +25,10 @@ type Principal struct {
 	TenantID int64  // 0 for operators and system
 	Role     Role   // the role within the tenant; "" outside a tenant
 	Name     string // a label for logs and the console, never a secret
+
+	SessionID   int64      // users and operators: the session of the request
+	SteppedUpAt *time.Time // users and operators: the session's last step-up
+	Sensitive   bool       // tokens: created with permission for sensitive actions
 }
 
 // Actor is how the principal is named in audit events: "token:12",

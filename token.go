@@ -17,6 +17,7 @@ type Token struct {
 	ExpiresAt  *time.Time `json:"expires_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
+	Sensitive  bool       `json:"sensitive"` // may do sensitive actions without a step-up
 }
 
 // TokenPrefix starts every token secret, so that secret scanners find them.
@@ -30,7 +31,8 @@ type TokenCreate struct {
 	TenantID      int64 // used only when an operator creates the token
 	Name          string
 	Role          Role
-	ExpiresInDays int // 0: never expires
+	ExpiresInDays int  // 0: never expires
+	Sensitive     bool // may do sensitive actions; creating one needs a step-up
 }
 
 // TokenService manages API tokens and authenticates them.
