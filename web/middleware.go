@@ -48,6 +48,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	tw := &trackingWriter{ResponseWriter: w}
 	defer s.recoverPanic(tw, r)
 
+	if err := s.csrf.Check(r); err != nil {
+		// A browser sent a state-changing request from another origin.
+		req.Event.Action = "csrf.refused"
+		s.audited(tw, r, func(http.ResponseWriter, *http.Request) error {
+			return tillit.Errorf(tillit.EForbidden, "cross-origin requests that change state are refused")
+		})
+		return
+	}
 	if h, pattern := s.mux.Handler(r); pattern == "" {
 		// No route: the mux's own 404 or 405, which we answer as a problem.
 		s.serveUnmatched(tw, r, h)

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"tillit"
 )
@@ -45,6 +47,7 @@ var problemKinds = map[string]problemKind{
 	tillit.EConflict:        {http.StatusConflict, "Conflict"},
 	tillit.ETooLarge:        {http.StatusRequestEntityTooLarge, "Request too large"},
 	tillit.ETooMany:         {http.StatusTooManyRequests, "Too many requests"},
+	tillit.EStepUp:          {http.StatusForbidden, "Step-up required"},
 	tillit.EUnavailable:     {http.StatusServiceUnavailable, "Service unavailable"},
 	tillit.EInternal:        {http.StatusInternalServerError, "Internal error"},
 }
@@ -96,6 +99,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if code == tillit.EUnauthenticated {
 		h.Set("WWW-Authenticate", `Bearer realm="tillit"`)
+	}
+	if d := tillit.RetryAfter(err); code == tillit.ETooMany && d > 0 {
+		h.Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
 	}
 	body, _ := json.Marshal(p) // strings and an int: cannot fail
 	h.Set("Content-Type", ProblemContentType)

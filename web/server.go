@@ -34,6 +34,14 @@ type Config struct {
 	// GET /api/v1/audit/key. Required.
 	AuditVerifierKey string
 
+	// Auth signs people in and authenticates session cookies, and Accounts
+	// manages users; both nil serve only the token API (tests of issue 2).
+	Auth     tillit.AuthService
+	Accounts tillit.AccountService
+
+	// BaseURL is the public address of the server, for links in e-mails.
+	BaseURL string
+
 	// TrustProxy says the server sits behind a reverse proxy that appends the
 	// client's address to X-Forwarded-For and may set X-Request-Id. When
 	// false, the client address is the IP of the connection and incoming
@@ -78,6 +86,10 @@ type Server struct {
 	verifier   string
 	trustProxy bool
 
+	auth     tillit.AuthService
+	accounts tillit.AccountService
+	csrf     *http.CrossOriginProtection
+
 	authenticators []authenticator // tried in order; the first that finds a credential decides
 	routes         []Route
 	mux            *http.ServeMux
@@ -100,9 +112,15 @@ func New(cfg Config) (*Server, error) {
 		ready:      cfg.Ready,
 		verifier:   cfg.AuditVerifierKey,
 		trustProxy: cfg.TrustProxy,
+		auth:       cfg.Auth,
+		accounts:   cfg.Accounts,
+		csrf:       http.NewCrossOriginProtection(),
 		mux:        http.NewServeMux(),
 	}
 	s.authenticators = []authenticator{bearerAuthenticator{tokens: cfg.Tokens}}
+	if cfg.Auth != nil {
+		s.authenticators = append(s.authenticators, sessionAuthenticator{auth: cfg.Auth})
+	}
 	for _, rt := range s.routeTable() {
 		s.register(rt)
 	}
