@@ -13,8 +13,13 @@ var allowedImports = map[string][]string{
 	"tillit":                 {},
 	"tillit/auditlog":        {"tillit"},
 	"tillit/keyring":         {"tillit"},
-	"tillit/sqldb":           {"tillit", "tillit/auditlog", "tillit/keyring"},
+	"tillit/sqldb":           {"tillit", "tillit/auditlog", "tillit/keyring", "tillit/password", "tillit/totp", "tillit/notify"},
 	"tillit/web":             {"tillit"},
+	"tillit/password":        {"tillit"},
+	"tillit/totp":            {},
+	"tillit/notify":          {"tillit"},
+	"tillit/notify/smtptest": {"tillit", "tillit/notify"},
+	"tillit/notify/smstest":  {"tillit", "tillit/notify"},
 	"tillit/sqldb/sqldbtest": {"tillit", "tillit/sqldb"},
 }
 

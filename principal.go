@@ -28,6 +28,7 @@ type Principal struct {
 
 	SessionID   int64      // users and operators: the session of the request
 	SteppedUpAt *time.Time // users and operators: the session's last step-up
+	IdleUntil   *time.Time // users and operators: when the session idles out
 	Sensitive   bool       // tokens: created with permission for sensitive actions
 }
 

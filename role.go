@@ -34,14 +34,16 @@ const (
 	PermAuditRead   Permission = "audit:read"
 	PermPersonRead  Permission = "person:read"
 	PermPersonWrite Permission = "person:write"
+	PermUserRead    Permission = "user:read"
+	PermUserWrite   Permission = "user:write"  // invite, change role, block
 	PermOwnerWrite  Permission = "owner:write" // grant or take the owner role
 )
 
 // permissions is the one table from role to permissions.
 var permissions = map[Role][]Permission{
-	RoleOwner: {PermTenantRead, PermTenantWrite, PermTokenRead, PermTokenWrite,
+	RoleOwner: {PermTenantRead, PermTenantWrite, PermTokenRead, PermTokenWrite, PermUserRead, PermUserWrite,
 		PermAuditRead, PermPersonRead, PermPersonWrite, PermOwnerWrite},
-	RoleAdmin: {PermTenantRead, PermTenantWrite, PermTokenRead, PermTokenWrite,
+	RoleAdmin: {PermTenantRead, PermTenantWrite, PermTokenRead, PermTokenWrite, PermUserRead, PermUserWrite,
 		PermAuditRead, PermPersonRead, PermPersonWrite},
 	RoleCaseworker: {PermTenantRead, PermPersonRead, PermPersonWrite},
 	RoleReader:     {PermTenantRead, PermPersonRead},

@@ -22,6 +22,14 @@ type TenantSettings struct {
 	RetentionMonths    int    `json:"retention_months"`     // how long people are kept, 1–120
 	Locale             string `json:"locale"`               // nb, sv or en
 	Country            string `json:"country"`              // for phone numbers without a country code
+	SMSAllowed         bool   `json:"sms_allowed"`          // SMS codes as a second factor (never for owners and admins)
+}
+
+// TenantSettingsUpdate changes a tenant's settings; nil fields stay.
+type TenantSettingsUpdate struct {
+	SessionIdleMinutes *int
+	Locale             *string
+	SMSAllowed         *bool
 }
 
 // DefaultTenantSettings returns the settings of a new tenant.
@@ -100,4 +108,9 @@ type TenantService interface {
 	// CurrentTenant returns the tenant of the principal. Errors:
 	// EUnauthenticated, EForbidden.
 	CurrentTenant(ctx context.Context) (*Tenant, error)
+
+	// UpdateSettings changes the settings of the principal's tenant; it
+	// needs tenant:write and a step-up. Errors: EInvalid, EForbidden,
+	// EStepUp.
+	UpdateSettings(ctx context.Context, u TenantSettingsUpdate) (*Tenant, error)
 }

@@ -121,3 +121,64 @@ func (s *TenantService) CurrentTenant(ctx context.Context) (*tillit.Tenant, erro
 	t, err := scanTenant(s.db.read.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = $1`, p.TenantID))
 	return t, translate(err)
 }
+
+// UpdateSettings changes the settings of the principal's tenant. Errors:
+// EInvalid, EUnauthenticated, EForbidden, EStepUp.
+func (s *TenantService) UpdateSettings(ctx context.Context, u tillit.TenantSettingsUpdate) (*tillit.Tenant, error) {
+	var fields []string
+	if u.SessionIdleMinutes != nil {
+		fields = append(fields, "session_idle_minutes")
+	}
+	if u.Locale != nil {
+		fields = append(fields, "locale")
+	}
+	if u.SMSAllowed != nil {
+		fields = append(fields, "sms_allowed")
+	}
+	tillit.Describe(ctx, "tenant.update", "", fields...)
+	p, err := tillit.Authorize(ctx, tillit.PermTenantWrite)
+	if err != nil {
+		return nil, err
+	}
+	if err := tillit.RequireStepUp(ctx, s.db.now()); err != nil {
+		return nil, err
+	}
+	if len(fields) == 0 {
+		return nil, tillit.Errorf(tillit.EInvalid, "name at least one setting to change")
+	}
+	var t *tillit.Tenant
+	err = s.db.withTx(ctx, func(tx *Tx) error {
+		var err error
+		t, err = scanTenant(tx.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = $1`, p.TenantID))
+		if err != nil {
+			return err
+		}
+		if u.SessionIdleMinutes != nil {
+			t.Settings.SessionIdleMinutes = *u.SessionIdleMinutes
+			if *u.SessionIdleMinutes == 0 {
+				return tillit.FieldErrorf("session_idle_minutes", "session_idle_minutes must be between 1 and 120")
+			}
+		}
+		if u.Locale != nil {
+			t.Settings.Locale = *u.Locale
+		}
+		if u.SMSAllowed != nil {
+			t.Settings.SMSAllowed = *u.SMSAllowed
+		}
+		if err := t.Settings.Validate(); err != nil {
+			return err
+		}
+		settings, err := json.Marshal(t.Settings)
+		if err != nil {
+			return tillit.Internal(err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET settings = $1 WHERE id = $2`, string(settings), t.ID); err != nil {
+			return err
+		}
+		return tx.record(ctx, tx.event(ctx, t.ID, "tenant.update", fmt.Sprintf("tenant:%d", t.ID), fields...))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"tillit"
 )
@@ -10,10 +11,12 @@ import (
 type meResponse struct {
 	Kind        tillit.PrincipalKind `json:"kind"`
 	ID          int64                `json:"id"`
-	Tenant      meTenant             `json:"tenant"`
+	Tenant      *meTenant            `json:"tenant"` // null for operators
 	Role        tillit.Role          `json:"role"`
 	Name        string               `json:"name"`
 	Permissions []tillit.Permission  `json:"permissions"`
+	IdleUntil   *time.Time           `json:"idle_until,omitempty"`    // sessions: signed out if idle until then
+	SteppedUpAt *time.Time           `json:"stepped_up_at,omitempty"` // sessions: the last step-up
 }
 
 type meTenant struct {
@@ -22,23 +25,21 @@ type meTenant struct {
 	Name string `json:"name"`
 }
 
-// me answers who the caller is, in which tenant, with which permissions.
+// me answers who the caller is, in which tenant, with which permissions,
+// and for a session when it idles out.
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
-	t, err := s.tenants.CurrentTenant(r.Context())
-	if err != nil {
-		return err
-	}
 	p := tillit.PrincipalFromContext(r.Context())
-	perms := p.Role.Permissions()
-	if perms == nil {
-		perms = []tillit.Permission{}
+	out := meResponse{Kind: p.Kind, ID: p.ID, Role: p.Role, Name: p.Name,
+		Permissions: p.Role.Permissions(), IdleUntil: p.IdleUntil, SteppedUpAt: p.SteppedUpAt}
+	if out.Permissions == nil {
+		out.Permissions = []tillit.Permission{}
 	}
-	return writeJSON(w, http.StatusOK, meResponse{
-		Kind:        p.Kind,
-		ID:          p.ID,
-		Tenant:      meTenant{ID: t.ID, Slug: t.Slug, Name: t.Name},
-		Role:        p.Role,
-		Name:        p.Name,
-		Permissions: perms,
-	})
+	if p.TenantID != 0 {
+		t, err := s.tenants.CurrentTenant(r.Context())
+		if err != nil {
+			return err
+		}
+		out.Tenant = &meTenant{ID: t.ID, Slug: t.Slug, Name: t.Name}
+	}
+	return writeJSON(w, http.StatusOK, out)
 }

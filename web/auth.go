@@ -39,6 +39,9 @@ func (s *Server) authorize(r *http.Request, access Access) (*http.Request, error
 		req.Event.Actor, req.Event.Log = p.Actor(), p.TenantID
 	}
 	r = r.WithContext(tillit.NewContextWithPrincipal(r.Context(), p))
+	if access.signedIn {
+		return r, nil
+	}
 	if _, err := tillit.Authorize(r.Context(), access.perm); err != nil {
 		return r, err
 	}

@@ -16,12 +16,18 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // Access says who may call a route. Its zero value is no declaration at all,
 // and a route with it cannot be registered: access is denied by default.
 type Access struct {
-	perm   tillit.Permission
-	public bool
+	perm     tillit.Permission
+	public   bool
+	signedIn bool
 }
 
 // Public is the access of a route anyone may call, without a credential.
 var Public = Access{public: true}
+
+// SignedIn is the access of a route any authenticated principal may call
+// (a user, an operator or a token): its service decides the rest, such as
+// "your own sessions only".
+var SignedIn = Access{signedIn: true}
 
 // Requires returns the access of a route open to principals that hold perm.
 func Requires(perm tillit.Permission) Access {
@@ -42,6 +48,8 @@ func (a Access) String() string {
 	switch {
 	case a.public:
 		return "public"
+	case a.signedIn:
+		return "signed-in"
 	case a.perm != "":
 		return string(a.perm)
 	default:
@@ -57,6 +65,7 @@ type Route struct {
 	Action     string // the audit event's action, "token.create"; "" only for public probes, which are not audited
 	Access     Access // Public, or Requires(permission)
 	TargetKind string // the kind of object {id} names: "token" makes the event's target "token:12"
+	RateLimit  bool   // sign-in endpoints: limited per client address
 	handle     handlerFunc
 }
 
@@ -82,7 +91,7 @@ func (s *Server) routeTable() []Route {
 		{Method: "GET", Pattern: "/healthz", Access: Public, handle: s.healthz},
 		{Method: "GET", Pattern: "/readyz", Access: Public, handle: s.readyz},
 
-		{Method: "GET", Pattern: "/api/v1/me", Action: "me.read", Access: Requires(tenantRead), handle: s.me},
+		{Method: "GET", Pattern: "/api/v1/me", Action: "me.read", Access: SignedIn, handle: s.me},
 
 		{Method: "POST", Pattern: "/api/v1/tokens", Action: "token.create", Access: Requires(tokenWrite), handle: s.createToken},
 		{Method: "GET", Pattern: "/api/v1/tokens", Action: "token.list", Access: Requires(tokenRead), handle: s.listTokens},
@@ -92,6 +101,38 @@ func (s *Server) routeTable() []Route {
 		{Method: "GET", Pattern: "/api/v1/audit/checkpoint", Action: "audit.checkpoint", Access: Requires(auditRead), handle: s.checkpoint},
 		{Method: "GET", Pattern: "/api/v1/audit/proof", Action: "audit.proof", Access: Requires(auditRead), handle: s.proof},
 		{Method: "GET", Pattern: "/api/v1/audit/key", Action: "audit.key", Access: Public, handle: s.auditKey},
+
+		{Method: "GET", Pattern: "/api/v1/tenant", Action: "tenant.read", Access: Requires(tenantRead), handle: s.getTenant},
+		{Method: "PATCH", Pattern: "/api/v1/tenant", Action: "tenant.update", Access: Requires(tillit.PermTenantWrite), handle: s.updateTenant},
+	}
+}
+
+// authRoutes lists the routes of sign-in, sessions and users, served when
+// the server has an AuthService and an AccountService.
+func (s *Server) authRoutes() []Route {
+	if s.auth == nil || s.accounts == nil {
+		return nil
+	}
+	return []Route{
+		{Method: "POST", Pattern: "/api/v1/auth/login", Action: "auth.login", Access: Public, RateLimit: true, handle: s.login},
+		{Method: "POST", Pattern: "/api/v1/auth/totp/enroll", Action: "auth.totp_enroll", Access: Public, RateLimit: true, handle: s.totpEnroll},
+		{Method: "POST", Pattern: "/api/v1/auth/totp/confirm", Action: "auth.totp_confirm", Access: Public, RateLimit: true, handle: s.totpConfirm},
+		{Method: "POST", Pattern: "/api/v1/auth/mfa", Action: "auth.mfa", Access: Public, RateLimit: true, handle: s.mfa},
+		{Method: "POST", Pattern: "/api/v1/auth/sms/send", Action: "auth.sms_send", Access: Public, RateLimit: true, handle: s.smsSend},
+		{Method: "POST", Pattern: "/api/v1/auth/password-reset", Action: "auth.reset_request", Access: Public, RateLimit: true, handle: s.requestReset},
+		{Method: "POST", Pattern: "/api/v1/auth/password-reset/confirm", Action: "auth.reset", Access: Public, RateLimit: true, handle: s.resetPassword},
+		{Method: "POST", Pattern: "/api/v1/auth/invitation/accept", Action: "auth.invitation_accept", Access: Public, RateLimit: true, handle: s.acceptInvitation},
+		{Method: "POST", Pattern: "/api/v1/auth/step-up", Action: "auth.step_up", Access: SignedIn, RateLimit: true, handle: s.stepUp},
+		{Method: "POST", Pattern: "/api/v1/auth/password", Action: "auth.password_change", Access: SignedIn, RateLimit: true, handle: s.changePassword},
+		{Method: "POST", Pattern: "/api/v1/auth/logout", Action: "auth.logout", Access: SignedIn, handle: s.logout},
+
+		{Method: "GET", Pattern: "/api/v1/sessions", Action: "session.list", Access: SignedIn, handle: s.listSessions},
+		{Method: "DELETE", Pattern: "/api/v1/sessions/{id}", Action: "session.revoke", Access: SignedIn, TargetKind: "session", handle: s.revokeSession},
+		{Method: "POST", Pattern: "/api/v1/sessions/revoke-others", Action: "session.revoke_others", Access: SignedIn, handle: s.revokeOtherSessions},
+
+		{Method: "POST", Pattern: "/api/v1/users", Action: "user.invite", Access: Requires(tillit.PermUserWrite), handle: s.inviteUser},
+		{Method: "GET", Pattern: "/api/v1/users", Action: "user.list", Access: Requires(tillit.PermUserRead), handle: s.listUsers},
+		{Method: "PATCH", Pattern: "/api/v1/users/{id}", Action: "user.update", Access: Requires(tillit.PermUserWrite), TargetKind: "user", handle: s.updateUser},
 	}
 }
 
@@ -115,8 +156,8 @@ func (rt Route) check() error {
 		return fmt.Errorf("pattern must start with /")
 	case rt.handle == nil:
 		return fmt.Errorf("no handler")
-	case !rt.Access.public && rt.Access.perm == "":
-		return fmt.Errorf("no access declared: use Public or Requires(permission)")
+	case !rt.Access.public && !rt.Access.signedIn && rt.Access.perm == "":
+		return fmt.Errorf("no access declared: use Public, SignedIn or Requires(permission)")
 	case rt.Action == "" && strings.HasPrefix(rt.Pattern, "/api/"):
 		return fmt.Errorf("an API route must name its audit action")
 	case rt.Action == "" && !rt.Access.public:
@@ -139,6 +180,11 @@ func (s *Server) routeHandler(rt Route) http.Handler {
 		})
 	}
 	serve := func(w http.ResponseWriter, r *http.Request) error {
+		if rt.RateLimit {
+			if err := s.limit(r); err != nil {
+				return err
+			}
+		}
 		r, err := s.authorize(r, rt.Access)
 		if err != nil {
 			return err

@@ -39,8 +39,8 @@ type Config struct {
 	Auth     tillit.AuthService
 	Accounts tillit.AccountService
 
-	// BaseURL is the public address of the server, for links in e-mails.
-	BaseURL string
+	// Limiter counts sign-in attempts per client address; nil: no limit.
+	Limiter Limiter
 
 	// TrustProxy says the server sits behind a reverse proxy that appends the
 	// client's address to X-Forwarded-For and may set X-Request-Id. When
@@ -88,6 +88,7 @@ type Server struct {
 
 	auth     tillit.AuthService
 	accounts tillit.AccountService
+	limiter  Limiter
 	csrf     *http.CrossOriginProtection
 
 	authenticators []authenticator // tried in order; the first that finds a credential decides
@@ -114,6 +115,7 @@ func New(cfg Config) (*Server, error) {
 		trustProxy: cfg.TrustProxy,
 		auth:       cfg.Auth,
 		accounts:   cfg.Accounts,
+		limiter:    cfg.Limiter,
 		csrf:       http.NewCrossOriginProtection(),
 		mux:        http.NewServeMux(),
 	}
@@ -122,6 +124,9 @@ func New(cfg Config) (*Server, error) {
 		s.authenticators = append(s.authenticators, sessionAuthenticator{auth: cfg.Auth})
 	}
 	for _, rt := range s.routeTable() {
+		s.register(rt)
+	}
+	for _, rt := range s.authRoutes() {
 		s.register(rt)
 	}
 	return s, nil
