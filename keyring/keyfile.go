@@ -1,10 +1,15 @@
-// Package keyring holds the keys of tillit: the key hierarchy (root key →
-// tenant keys → person keys), sealing and opening with associated data,
-// blind indexes and the key store.
+// Package keyring holds the keys of tillit and what is done with them. The
+// design's key hierarchy (root key → tenant keys → person keys) and the key
+// store are to come; today it holds:
 //
-// For now it holds the key files of the data directory: secrets kept on disk
-// with mode 0600, created atomically on first use and refused when others may
-// read them.
+//   - key files in the data directory (the root key among them): secrets kept
+//     on disk with mode 0600, created atomically on first use and refused
+//     when others may read them;
+//   - DeriveKey, which derives one independent key per purpose from the root
+//     key (HKDF-SHA256);
+//   - Seal and Open: AES-256-GCM with associated data that binds each value
+//     to its place, so a value copied elsewhere does not open;
+//   - BlindIndex, for exact-match lookup of a value without its plaintext.
 package keyring
 
 import (
