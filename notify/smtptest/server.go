@@ -103,6 +103,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	}()
 	tb.Cleanup(func() {
 		s.srv.Close()
+		s.ln.Close() // Close may run before Serve has taken the listener
 		<-done
 	})
 	return s
