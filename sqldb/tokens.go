@@ -27,10 +27,15 @@ const lastUsedEvery = 5 * time.Minute
 
 // CreateToken creates a token and returns it with its secret. A tenant
 // principal creates tokens in its own tenant with a role its own covers; an
-// operator in the tenant c.TenantID. Errors: EInvalid, EUnauthenticated,
-// EForbidden, ENotFound.
+// operator in the tenant c.TenantID. People (sessions) need a step-up to
+// create any token, and everyone but the system to create a sensitive
+// one. Errors: EInvalid, EUnauthenticated, EForbidden, EStepUp, ENotFound.
 func (s *TokenService) CreateToken(ctx context.Context, c tillit.TokenCreate) (*tillit.Token, string, error) {
-	tillit.Describe(ctx, "token.create", "", "name", "role", "expires_at")
+	fields := []string{"name", "role", "expires_at"}
+	if c.Sensitive {
+		fields = append(fields, "sensitive")
+	}
+	tillit.Describe(ctx, "token.create", "", fields...)
 	tenantID, err := tokenTenant(ctx, c.TenantID, tillit.PermTokenWrite)
 	if err != nil {
 		return nil, "", err
@@ -38,11 +43,14 @@ func (s *TokenService) CreateToken(ctx context.Context, c tillit.TokenCreate) (*
 	if err := validateTokenCreate(ctx, &c); err != nil {
 		return nil, "", err
 	}
+	if err := tokenStepUp(ctx, c.Sensitive, s.db.now()); err != nil {
+		return nil, "", err
+	}
 	secret, hash, err := newTokenSecret()
 	if err != nil {
 		return nil, "", tillit.Internal(err)
 	}
-	t := &tillit.Token{TenantID: tenantID, Name: c.Name, Role: c.Role,
+	t := &tillit.Token{TenantID: tenantID, Name: c.Name, Role: c.Role, Sensitive: c.Sensitive,
 		CreatedBy: tillit.PrincipalFromContext(ctx).Actor()}
 	err = s.db.withTx(ctx, func(tx *Tx) error {
 		t.CreatedAt = tx.now
@@ -50,21 +58,33 @@ func (s *TokenService) CreateToken(ctx context.Context, c tillit.TokenCreate) (*
 			exp := tx.now.AddDate(0, 0, c.ExpiresInDays)
 			t.ExpiresAt = &exp
 		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO tokens (tenant_id, name, role, secret_hash, created_by, created_at, expires_at)
-			SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1) RETURNING id`,
-			tenantID, t.Name, string(t.Role), hash, t.CreatedBy, micros(t.CreatedAt), nullMicros(t.ExpiresAt)).Scan(&t.ID)
+		err := tx.QueryRowContext(ctx, `INSERT INTO tokens (tenant_id, name, role, secret_hash, created_by, created_at, expires_at, sensitive)
+			SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1) RETURNING id`,
+			tenantID, t.Name, string(t.Role), hash, t.CreatedBy, micros(t.CreatedAt), nullMicros(t.ExpiresAt), t.Sensitive).Scan(&t.ID)
 		if err == sql.ErrNoRows {
 			return tillit.Errorf(tillit.ENotFound, "there is no such tenant")
 		}
 		if err != nil {
 			return err
 		}
-		return tx.record(ctx, tx.event(ctx, tenantID, "token.create", fmt.Sprintf("token:%d", t.ID), "name", "role", "expires_at"))
+		return tx.record(ctx, tx.event(ctx, tenantID, "token.create", fmt.Sprintf("token:%d", t.ID), fields...))
 	})
 	if err != nil {
 		return nil, "", err
 	}
 	return t, secret, nil
+}
+
+// tokenStepUp requires a step-up of people who create tokens (token
+// creation is sensitive), and of anyone who creates a sensitive token: a
+// token principal must itself be sensitive. The system (the operator CLI)
+// is exempt.
+func tokenStepUp(ctx context.Context, sensitive bool, now time.Time) error {
+	p := tillit.PrincipalFromContext(ctx)
+	if sensitive || p.Kind == tillit.KindUser || p.Kind == tillit.KindOperator {
+		return tillit.RequireStepUp(ctx, now)
+	}
+	return nil
 }
 
 // tokenTenant returns the tenant a token call acts on: the principal's own,
@@ -117,14 +137,14 @@ func hashSecret(secret string) []byte {
 	return h[:]
 }
 
-const tokenColumns = `id, tenant_id, name, role, created_by, created_at, expires_at, revoked_at, last_used_at`
+const tokenColumns = `id, tenant_id, name, role, created_by, created_at, expires_at, revoked_at, last_used_at, sensitive`
 
 func scanToken(s interface{ Scan(...any) error }) (*tillit.Token, error) {
 	var t tillit.Token
 	var role string
 	var created int64
 	var expires, revoked, used sql.NullInt64
-	if err := s.Scan(&t.ID, &t.TenantID, &t.Name, &role, &t.CreatedBy, &created, &expires, &revoked, &used); err != nil {
+	if err := s.Scan(&t.ID, &t.TenantID, &t.Name, &role, &t.CreatedBy, &created, &expires, &revoked, &used, &t.Sensitive); err != nil {
 		return nil, err
 	}
 	t.Role, t.CreatedAt = tillit.Role(role), fromMicros(created)
@@ -202,5 +222,6 @@ func (s *TokenService) AuthenticateToken(ctx context.Context, secret string) (*t
 			return nil, translate(err)
 		}
 	}
-	return &tillit.Principal{Kind: tillit.KindToken, ID: t.ID, TenantID: t.TenantID, Role: t.Role, Name: t.Name}, nil
+	return &tillit.Principal{Kind: tillit.KindToken, ID: t.ID, TenantID: t.TenantID, Role: t.Role, Name: t.Name,
+		Sensitive: t.Sensitive}, nil
 }

@@ -58,6 +58,8 @@ func commands() []command {
 		{"migrate", "apply the database migrations and exit", runMigrate},
 		{"tenant", "create and list tenants (create, list)", runTenant},
 		{"token", "create, list and revoke API tokens (create, list, revoke)", runToken},
+		{"operator", "create operator accounts (create)", runOperator},
+		{"user", "create user accounts of a tenant (create)", runUser},
 		{"audit", "verify the audit logs (verify)", runAudit},
 		{"version", "print the version of tillit and of Go", runVersion},
 	}

@@ -9,23 +9,29 @@ import (
 	"tillit"
 	"tillit/auditlog"
 	"tillit/keyring"
+	"tillit/password"
 	"tillit/sqldb"
 )
 
-// store is the opened database with the audit signing key, as every
-// subcommand that touches data uses them.
+// store is the opened database with the audit signing key and the root
+// key, as every subcommand that touches data uses them.
 type store struct {
-	db     *sqldb.DB
-	signer *auditlog.Signer
-	logger *slog.Logger
+	db      *sqldb.DB
+	signer  *auditlog.Signer
+	rootKey *[keyring.RootKeySize]byte
+	logger  *slog.Logger
 }
 
 // openStore creates the data directory (it holds the SQLite file and the
-// keys), loads or creates the audit signing key, opens the database and
-// applies the migrations it lacks.
+// keys), loads or creates the root key and the audit signing key, opens the
+// database and applies the migrations it lacks.
 func openStore(ctx context.Context, p *proc, cfg *Config, logger *slog.Logger) (*store, error) {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	rootKey, err := keyring.LoadOrCreateRootKey(cfg.RootKeyPath())
+	if err != nil {
+		return nil, err
 	}
 	signer, err := loadAuditSigner(cfg.AuditKeyPath())
 	if err != nil {
@@ -43,7 +49,7 @@ func openStore(ctx context.Context, p *proc, cfg *Config, logger *slog.Logger) (
 	for _, m := range applied {
 		logger.Info("migration applied", "migration", m)
 	}
-	return &store{db: db, signer: signer, logger: logger}, nil
+	return &store{db: db, signer: signer, rootKey: rootKey, logger: logger}, nil
 }
 
 // loadAuditSigner loads the Ed25519 key that signs audit checkpoints,
@@ -92,4 +98,28 @@ func withStore(ctx context.Context, p *proc, cfg *Config, fn func(s *store) erro
 		}
 	}()
 	return fn(s)
+}
+
+// authConfig returns the configuration of the account and sign-in
+// services on this store, with mailer to send e-mail.
+func (s *store) authConfig(cfg *Config, mailer tillit.Mailer) sqldb.AuthConfig {
+	return sqldb.AuthConfig{RootKey: s.rootKey, Hasher: password.NewHasher(0), Mailer: mailer, BaseURL: baseURL(cfg)}
+}
+
+// baseURL is where people reach the console: the listen address, over
+// HTTPS unless plain HTTP is configured.
+func baseURL(cfg *Config) string {
+	if cfg.InsecureHTTP {
+		return "http://" + cfg.Listen
+	}
+	return "https://" + cfg.Listen
+}
+
+// noMailer is the mailer while no SMTP server is configured: every mail
+// fails with EUnavailable.
+type noMailer struct{}
+
+// Send refuses the mail. Errors: EUnavailable.
+func (noMailer) Send(context.Context, tillit.Mail) error {
+	return tillit.Errorf(tillit.EUnavailable, "no SMTP server is configured")
 }
