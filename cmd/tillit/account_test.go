@@ -49,7 +49,7 @@ func TestAccountCommands(t *testing.T) {
 			code, out, errOut = cli.runStdin("", "user", "create", "--tenant", "acme", "--email", "kari@acme.example", "--role", "owner")
 			var owner createdAccount
 			if code != 0 || json.Unmarshal([]byte(out), &owner) != nil || owner.Role != tillit.RoleOwner || owner.Tenant != "acme" ||
-				owner.Invitation == nil || !strings.HasPrefix(owner.Invitation.URL, "https://127.0.0.1:8443/invite#") ||
+				owner.Invitation == nil || !strings.HasPrefix(owner.Invitation.URL, "https://localhost:8443/invite#") ||
 				!strings.Contains(errOut, "no SMTP server is configured") {
 				t.Fatalf("user create: exit %d, %s %s", code, out, errOut)
 			}

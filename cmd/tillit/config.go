@@ -7,11 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"tillit/notify"
 )
 
 // Config is the configuration of the tillit binary. It is filled in layers,
@@ -27,6 +30,18 @@ type Config struct {
 	TLSKey       string `toml:"tls_key"`       // private key file of TLSCert
 	InsecureHTTP bool   `toml:"insecure_http"` // plain HTTP, on loopback only
 	LogLevel     string `toml:"log_level"`     // debug, info, warn or error
+	BaseURL      string `toml:"base_url"`      // where people reach the console; "" for https://localhost:<port>
+
+	SMTPAddr     string `toml:"smtp_addr"`     // host:port of the mail server; "" sends no e-mail
+	SMTPUsername string `toml:"smtp_username"` // "" for a server that needs no sign-in
+	SMTPPassword string `toml:"smtp_password"` // the password of SMTPUsername
+	SMTPFrom     string `toml:"smtp_from"`     // the sender address
+	SMTPTLS      string `toml:"smtp_tls"`      // starttls (default), tls, or none (loopback only)
+
+	SMSAccount string `toml:"sms_account"` // Twilio Account SID; "" sends no SMS
+	SMSToken   string `toml:"sms_token"`   // its Auth Token
+	SMSFrom    string `toml:"sms_from"`    // sender number, ID or Messaging Service SID
+	SMSURL     string `toml:"sms_url"`     // "" for Twilio's own API; another Twilio-compatible one
 }
 
 // DefaultConfig returns the configuration with which `tillit serve` just
@@ -56,6 +71,16 @@ func (c *Config) settings() []setting {
 		{"tls-key", "TILLIT_TLS_KEY", "TLS private key `file` (PEM) of --tls-cert", &c.TLSKey},
 		{"insecure-http", "TILLIT_INSECURE_HTTP", "serve plain HTTP, on a loopback address only (behind a TLS proxy)", &c.InsecureHTTP},
 		{"log-level", "TILLIT_LOG_LEVEL", "log `level`: debug, info, warn or error", &c.LogLevel},
+		{"base-url", "TILLIT_BASE_URL", "public `URL` of the console, for links in e-mails and passkeys; empty for https://localhost:<port>", &c.BaseURL},
+		{"smtp-addr", "TILLIT_SMTP_ADDR", "mail server `host:port`; empty sends no e-mail (invitation links are printed by the CLI)", &c.SMTPAddr},
+		{"smtp-username", "TILLIT_SMTP_USERNAME", "mail server user `name`", &c.SMTPUsername},
+		{"smtp-password", "TILLIT_SMTP_PASSWORD", "mail server `password` (prefer the environment or the file to a flag)", &c.SMTPPassword},
+		{"smtp-from", "TILLIT_SMTP_FROM", "sender `address` of e-mail", &c.SMTPFrom},
+		{"smtp-tls", "TILLIT_SMTP_TLS", "`mode`: starttls, tls, or none (loopback only)", &c.SMTPTLS},
+		{"sms-account", "TILLIT_SMS_ACCOUNT", "Twilio Account `SID`; empty sends no SMS", &c.SMSAccount},
+		{"sms-token", "TILLIT_SMS_TOKEN", "Twilio Auth `token` (prefer the environment or the file)", &c.SMSToken},
+		{"sms-from", "TILLIT_SMS_FROM", "SMS `sender`: E.164 number, sender ID or Messaging Service SID", &c.SMSFrom},
+		{"sms-url", "TILLIT_SMS_URL", "base `URL` of a Twilio-compatible API; empty for Twilio", &c.SMSURL},
 	}
 }
 
@@ -186,7 +211,60 @@ func (c *Config) Validate() error {
 	if _, ok := parseLogLevel(c.LogLevel); !ok {
 		bad("log-level: %q is not a level; use debug, info, warn or error", c.LogLevel)
 	}
+	if u, err := url.Parse(c.BaseURL); c.BaseURL != "" && (err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.Path != "" && u.Path != "/") {
+		bad("base-url: %q is not a base URL; use e.g. https://tillit.example.com", c.BaseURL)
+	}
+	if smtp, ok, err := c.SMTP(); ok && err == nil {
+		if err := smtp.Validate(); err != nil {
+			bad("smtp: %v", err)
+		}
+	} else if err != nil {
+		bad("%v", err)
+	}
+	if sms, ok := c.SMS(); ok {
+		if err := sms.Validate(); err != nil {
+			bad("sms: %v", err)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// PublicURL returns the base URL people reach the console at: BaseURL, or
+// https://localhost:<port> (localhost, not an IP address, so that passkeys
+// work and the self-signed certificate's name matches).
+func (c *Config) PublicURL() string {
+	if c.BaseURL != "" {
+		return strings.TrimSuffix(c.BaseURL, "/")
+	}
+	scheme := "https"
+	if c.InsecureHTTP {
+		scheme = "http"
+	}
+	_, port, _ := net.SplitHostPort(c.Listen)
+	return scheme + "://localhost:" + port
+}
+
+// SMTP returns the mail server settings, and whether one is configured.
+func (c *Config) SMTP() (notify.SMTPConfig, bool, error) {
+	if c.SMTPAddr == "" {
+		return notify.SMTPConfig{}, false, nil
+	}
+	host, port, err := net.SplitHostPort(c.SMTPAddr)
+	p, perr := strconv.Atoi(port)
+	if err != nil || perr != nil {
+		return notify.SMTPConfig{}, true, fmt.Errorf("smtp-addr: %q is not host:port; use e.g. smtp.example.com:587", c.SMTPAddr)
+	}
+	return notify.SMTPConfig{Host: host, Port: p, Username: c.SMTPUsername, Password: c.SMTPPassword,
+		From: c.SMTPFrom, TLS: c.SMTPTLS}, true, nil
+}
+
+// SMS returns the SMS operator settings, and whether one is configured.
+func (c *Config) SMS() (notify.SMSConfig, bool) {
+	if c.SMSAccount == "" {
+		return notify.SMSConfig{}, false
+	}
+	return notify.SMSConfig{Provider: notify.ProviderTwilio, BaseURL: c.SMSURL, AccountID: c.SMSAccount,
+		Token: c.SMSToken, From: c.SMSFrom}, true
 }
 
 // isLoopback reports whether host is "localhost" or a loopback IP address

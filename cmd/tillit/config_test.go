@@ -133,6 +133,17 @@ func TestConfigKeepsOtherFlags(t *testing.T) {
 	}
 }
 
+func TestConfigPublicURL(t *testing.T) {
+	cfg := DefaultConfig()
+	if got := cfg.PublicURL(); got != "https://localhost:8443" {
+		t.Errorf("default public URL %q", got)
+	}
+	cfg.BaseURL = "https://tillit.example.com/"
+	if got := cfg.PublicURL(); got != "https://tillit.example.com" {
+		t.Errorf("public URL %q", got)
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -153,6 +164,16 @@ func TestConfigValidate(t *testing.T) {
 		{"cert and key", func(c *Config) { c.TLSCert, c.TLSKey = "c.pem", "k.pem" }, ""},
 		{"insecure with cert", func(c *Config) { c.InsecureHTTP, c.TLSCert, c.TLSKey = true, "c", "k" }, "drop one or the other"},
 		{"bad log level", func(c *Config) { c.LogLevel = "verbose" }, `log-level: "verbose"`},
+		{"base URL", func(c *Config) { c.BaseURL = "https://tillit.example.com" }, ""},
+		{"base URL with a path", func(c *Config) { c.BaseURL = "https://example.com/app" }, "base-url"},
+		{"base URL without scheme", func(c *Config) { c.BaseURL = "tillit.example.com" }, "base-url"},
+		{"smtp", func(c *Config) { c.SMTPAddr, c.SMTPFrom = "smtp.example.com:587", "noreply@example.com" }, ""},
+		{"smtp without port", func(c *Config) { c.SMTPAddr, c.SMTPFrom = "smtp.example.com", "noreply@example.com" }, "smtp-addr"},
+		{"smtp without sender", func(c *Config) { c.SMTPAddr = "smtp.example.com:587" }, "smtp"},
+		{"plain smtp off loopback", func(c *Config) {
+			c.SMTPAddr, c.SMTPFrom, c.SMTPTLS = "smtp.example.com:25", "noreply@example.com", "none"
+		}, "smtp"},
+		{"sms without token", func(c *Config) { c.SMSAccount, c.SMSFrom = "AC0123456789abcdef0123456789abcdef", "+4799999999" }, "sms"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

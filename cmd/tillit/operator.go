@@ -77,7 +77,11 @@ type createdAccount struct {
 // invitation that cannot be e-mailed is only a warning: the printed link
 // is enough.
 func (s *store) createAccount(ctx context.Context, p *proc, cfg *Config, slug string, c tillit.AccountCreate) error {
-	svc, err := sqldb.NewAccountService(s.db, s.authConfig(cfg, noMailer{}))
+	ac, err := s.authConfig(cfg, p)
+	if err != nil {
+		return err
+	}
+	svc, err := sqldb.NewAccountService(s.db, ac)
 	if err != nil {
 		return err
 	}

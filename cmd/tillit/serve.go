@@ -41,7 +41,20 @@ func runServe(ctx context.Context, p *proc, args []string) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer s.close(context.WithoutCancel(ctx))
-	srv, err := newHTTPServer(s, logger, p.clock)
+	ac, err := s.authConfig(cfg, p)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	auth, err := sqldb.NewAuthService(s.db, ac)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer auth.Wait() // mails still being sent
+	accounts, err := sqldb.NewAccountService(s.db, ac)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	srv, err := newHTTPServer(s, logger, p.clock, auth, accounts)
 	if err != nil {
 		return err
 	}
@@ -57,6 +70,7 @@ func runServe(ctx context.Context, p *proc, args []string) error {
 	fmt.Fprintf(p.stdout, "tillit %s: serving %s://%s\n", tillit.Version, scheme, ln.Addr())
 
 	go s.checkpointEvery(ctx, checkpointInterval)
+	go s.purgeEvery(ctx, purgeInterval)
 	errc := make(chan error, 1)
 	go func() {
 		if cfg.InsecureHTTP {
@@ -84,7 +98,7 @@ func runServe(ctx context.Context, p *proc, args []string) error {
 const checkpointInterval = 10 * time.Second
 
 // newHTTPServer returns the HTTP server of the API on the store.
-func newHTTPServer(s *store, logger *slog.Logger, clock tillit.Clock) (*http.Server, error) {
+func newHTTPServer(s *store, logger *slog.Logger, clock tillit.Clock, auth tillit.AuthService, accounts tillit.AccountService) (*http.Server, error) {
 	api, err := web.New(web.Config{
 		Logger:           logger,
 		Clock:            clock,
@@ -93,6 +107,9 @@ func newHTTPServer(s *store, logger *slog.Logger, clock tillit.Clock) (*http.Ser
 		Audit:            sqldb.NewAuditService(s.db),
 		Recorder:         s.db,
 		Ready:            s.db.Ready,
+		Auth:             auth,
+		Accounts:         accounts,
+		Limiter:          s.db,
 		AuditVerifierKey: s.signer.VerifierKey(),
 	})
 	if err != nil {
@@ -108,6 +125,27 @@ func newHTTPServer(s *store, logger *slog.Logger, clock tillit.Clock) (*http.Ser
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}, nil
+}
+
+// purgeInterval is how often expired sessions, one-time tokens and rate
+// counters are deleted.
+const purgeInterval = 5 * time.Minute
+
+// purgeEvery deletes expired sign-in state every interval until ctx is
+// done.
+func (s *store) purgeEvery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.db.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
+				s.logger.Error("expired sign-in state not purged", "err", err)
+			}
+		}
+	}
 }
 
 // checkpointEvery signs checkpoints of the logs that grew, every interval,

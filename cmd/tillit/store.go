@@ -9,6 +9,7 @@ import (
 	"tillit"
 	"tillit/auditlog"
 	"tillit/keyring"
+	"tillit/notify"
 	"tillit/password"
 	"tillit/sqldb"
 )
@@ -101,18 +102,26 @@ func withStore(ctx context.Context, p *proc, cfg *Config, fn func(s *store) erro
 }
 
 // authConfig returns the configuration of the account and sign-in
-// services on this store, with mailer to send e-mail.
-func (s *store) authConfig(cfg *Config, mailer tillit.Mailer) sqldb.AuthConfig {
-	return sqldb.AuthConfig{RootKey: s.rootKey, Hasher: password.NewHasher(0), Mailer: mailer, BaseURL: baseURL(cfg)}
-}
-
-// baseURL is where people reach the console: the listen address, over
-// HTTPS unless plain HTTP is configured.
-func baseURL(cfg *Config) string {
-	if cfg.InsecureHTTP {
-		return "http://" + cfg.Listen
+// services on this store: the configured mail server and SMS operator, or
+// senders that refuse when none is configured.
+func (s *store) authConfig(cfg *Config, p *proc) (sqldb.AuthConfig, error) {
+	c := sqldb.AuthConfig{RootKey: s.rootKey, Hasher: password.NewHasher(0), Mailer: noMailer{}, BaseURL: cfg.PublicURL()}
+	if smtp, ok, _ := cfg.SMTP(); ok {
+		smtp.Clock = p.clock
+		m, err := notify.NewSMTPMailer(smtp, s.logger)
+		if err != nil {
+			return c, err
+		}
+		c.Mailer = m
 	}
-	return "https://" + cfg.Listen
+	if sms, ok := cfg.SMS(); ok {
+		sender, err := notify.NewSMSSender(sms, s.logger)
+		if err != nil {
+			return c, err
+		}
+		c.SMS = sender
+	}
+	return c, nil
 }
 
 // noMailer is the mailer while no SMTP server is configured: every mail
