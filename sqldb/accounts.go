@@ -139,7 +139,7 @@ func (s *AccountService) authorizeUserCreate(ctx context.Context, p *accountPlan
 	}
 	if pr.TenantID != 0 && !pr.Role.Covers(p.c.Role) {
 		return &tillit.Error{Code: tillit.EForbidden, Field: "role",
-			Message: fmt.Sprintf("a %s may not give the role %s, which has permissions a %s lacks", pr.Role, p.c.Role, pr.Role)}
+			Message: fmt.Sprintf("your role %s may not give the role %s, which has permissions yours lacks", pr.Role, p.c.Role)}
 	}
 	t, err := tenantByID(ctx, s.db.read, p.c.TenantID)
 	if err != nil {

@@ -76,7 +76,7 @@ func (s *AccountService) UpdateUser(ctx context.Context, id int64, u tillit.Acco
 			return err
 		}
 		if (u.Role != nil || u.Blocked != nil) && !p.Role.Covers(row.role) {
-			return tillit.Errorf(tillit.EForbidden, "a %s may not change a user with the role %s", p.Role, row.role)
+			return tillit.Errorf(tillit.EForbidden, "your role %s may not change a user with the role %s", p.Role, row.role)
 		}
 		if err := tx.updateUser(ctx, row, u); err != nil {
 			return err
@@ -114,7 +114,7 @@ func (s *AccountService) authorizeUpdate(ctx context.Context, id int64, u tillit
 		}
 		if !p.Role.Covers(*u.Role) {
 			return nil, &tillit.Error{Code: tillit.EForbidden, Field: "role",
-				Message: fmt.Sprintf("a %s may not give the role %s, which has permissions a %s lacks", p.Role, *u.Role, p.Role)}
+				Message: fmt.Sprintf("your role %s may not give the role %s, which has permissions yours lacks", p.Role, *u.Role)}
 		}
 	}
 	return p, nil

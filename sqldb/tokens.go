@@ -116,7 +116,7 @@ func validateTokenCreate(ctx context.Context, c *tillit.TokenCreate) error {
 	}
 	if p := tillit.PrincipalFromContext(ctx); p.TenantID != 0 && !p.Role.Covers(c.Role) {
 		return &tillit.Error{Code: tillit.EForbidden, Field: "role",
-			Message: fmt.Sprintf("a %s may not create a token with the role %s, which has permissions a %s lacks", p.Role, c.Role, p.Role)}
+			Message: fmt.Sprintf("your role %s may not create a token with the role %s, which has permissions yours lacks", p.Role, c.Role)}
 	}
 	return nil
 }
