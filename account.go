@@ -67,6 +67,10 @@ type AccountService interface {
 	// EForbidden.
 	FindUsers(ctx context.Context) ([]*Account, error)
 
+	// CurrentAccount returns the signed-in person's own account, e-mail
+	// included. Errors: EUnauthenticated, EForbidden (not a person).
+	CurrentAccount(ctx context.Context) (*Account, error)
+
 	// UpdateUser changes a user of the principal's tenant; role changes and
 	// blocking need a step-up; blocking ends the user's sessions.
 	// Errors: EInvalid, ENotFound, EForbidden.

@@ -28,10 +28,12 @@ type accountRow struct {
 	lockedUntil  *time.Time
 	createdAt    time.Time
 	lastSignIn   *time.Time
+	passkeys     int // how many passkeys are registered
 }
 
 const accountColumns = `id, kind, tenant_id, email_sealed, role, blocked, password_hash, totp_secret, totp_pending,
-	totp_last_step, phone_sealed, failed_count, delay_until, locked_until, created_at, last_sign_in_at`
+	totp_last_step, phone_sealed, failed_count, delay_until, locked_until, created_at, last_sign_in_at,
+	(SELECT COUNT(*) FROM passkeys WHERE passkeys.account_id = accounts.id)`
 
 // querier is what reads a row: the read pool or a transaction.
 type querier interface {
@@ -46,7 +48,7 @@ func scanAccount(s interface{ Scan(...any) error }) (*accountRow, error) {
 	var delay, locked, last sql.NullInt64
 	var created int64
 	err := s.Scan(&a.id, &kind, &tenant, &a.emailSealed, &role, &a.blocked, &hash, &a.totpSecret, &a.totpPending,
-		&a.totpLastStep, &a.phoneSealed, &a.failedCount, &delay, &locked, &created, &last)
+		&a.totpLastStep, &a.phoneSealed, &a.failedCount, &delay, &locked, &created, &last, &a.passkeys)
 	if err != nil {
 		return nil, err
 	}
@@ -91,13 +93,18 @@ func (a *accountRow) name() string { return fmt.Sprintf("%s:%d", a.kind, a.id) }
 func (a *accountRow) log() int64 { return a.tenantID }
 
 // hasSecondFactor reports whether a second factor is enrolled.
-func (a *accountRow) hasSecondFactor() bool { return a.totpSecret != nil || a.phoneSealed != nil }
+func (a *accountRow) hasSecondFactor() bool {
+	return a.totpSecret != nil || a.phoneSealed != nil || a.passkeys > 0
+}
 
 // factors lists the enrolled second factors.
 func (a *accountRow) factors() []string {
 	f := []string{}
 	if a.totpSecret != nil {
 		f = append(f, tillit.FactorTOTP)
+	}
+	if a.passkeys > 0 {
+		f = append(f, tillit.FactorPasskey)
 	}
 	if a.phoneSealed != nil {
 		f = append(f, tillit.FactorSMS)

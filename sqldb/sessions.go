@@ -97,7 +97,13 @@ func pendingResult(a *accountRow, sms bool, secret string) *tillit.LoginResult {
 	}
 	var methods []string
 	if a.totpSecret != nil {
-		methods = append(methods, tillit.FactorTOTP, tillit.FactorRecovery)
+		methods = append(methods, tillit.FactorTOTP)
+	}
+	if a.passkeys > 0 {
+		methods = append(methods, tillit.FactorPasskey)
+	}
+	if a.totpSecret != nil || a.passkeys > 0 {
+		methods = append(methods, tillit.FactorRecovery)
 	}
 	if sms {
 		methods = append(methods, tillit.FactorSMS)

@@ -163,7 +163,7 @@ func TestAuditFailsClosed(t *testing.T) {
 			{"token list", "GET", "/api/v1/tokens", secret, ""},
 			{"refusal", "GET", "/api/v1/me", "", ""},
 			{"bad input", "POST", "/api/v1/tokens", secret, `{"nope":1}`},
-			{"unmatched", "GET", "/nope", "", ""},
+			{"unmatched", "GET", "/api/nope", "", ""},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -15,10 +15,33 @@ import (
 var wantSecurityHeaders = map[string]string{
 	"Strict-Transport-Security":  "max-age=63072000; includeSubDomains",
 	"X-Content-Type-Options":     "nosniff",
-	"Content-Security-Policy":    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
 	"Referrer-Policy":            "no-referrer",
 	"X-Frame-Options":            "DENY",
 	"Cross-Origin-Opener-Policy": "same-origin",
+}
+
+// apiCSP is the policy of API answers: nothing may load at all.
+const apiCSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+// checkCSP checks the content security policy: the strictest for the API;
+// for console pages own scripts, styles and images only, no inline code,
+// no other origin, no framing.
+func checkCSP(t *testing.T, target, csp string) {
+	t.Helper()
+	if strings.HasPrefix(target, "/api/") || target == "/healthz" {
+		if csp != apiCSP {
+			t.Errorf("Content-Security-Policy %q, want %q", csp, apiCSP)
+		}
+		return
+	}
+	for _, want := range []string{"default-src 'none'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("page Content-Security-Policy %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe") || strings.Contains(csp, "http") || strings.Contains(csp, "*") {
+		t.Errorf("page Content-Security-Policy %q allows inline code or other origins", csp)
+	}
 }
 
 func TestSecurityHeaders(t *testing.T) {
@@ -51,6 +74,7 @@ func TestSecurityHeaders(t *testing.T) {
 						t.Errorf("%s: %q, want %q", k, got, v)
 					}
 				}
+				checkCSP(t, tt.target, w.Header().Get("Content-Security-Policy"))
 				if strings.HasPrefix(tt.target, "/api/") || tt.status >= 400 {
 					if got := w.Header().Get("Cache-Control"); got != "no-store" {
 						t.Errorf("Cache-Control %q, want no-store", got)
@@ -68,7 +92,7 @@ func TestUnmatchedRoutes(t *testing.T) {
 	eachEngine(t, func(t *testing.T, dialect string) {
 		e := newEnv(t, dialect)
 		t.Run("unknown path is a 404 problem", func(t *testing.T) {
-			wantProblem(t, e.do("GET", "/no/such/thing?x=1", "", ""), 404, tillit.ENotFound, "")
+			wantProblem(t, e.do("GET", "/api/no/such/thing?x=1", "", ""), 404, tillit.ENotFound, "")
 		})
 		t.Run("wrong method is a 405 problem with Allow", func(t *testing.T) {
 			w := e.do("POST", "/api/v1/me", "", "")

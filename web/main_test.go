@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 
 	"tillit"
 	"tillit/auditlog"
+	"tillit/password"
 	"tillit/sqldb"
 	"tillit/sqldb/sqldbtest"
 	"tillit/web"
@@ -61,6 +63,8 @@ type env struct {
 	logs   *syncBuffer
 	srv    *web.Server
 	h      http.Handler
+	cfg    web.Config
+	mail   *mailbox
 }
 
 // newEnv returns a server on a new database of the dialect; modify may
@@ -78,7 +82,23 @@ func newEnv(tb testing.TB, dialect string, modify ...func(*web.Config)) *env {
 		tb.Fatal(err)
 	}
 	logs := &syncBuffer{}
+	mail := &mailbox{}
+	var root [32]byte
+	rand.Read(root[:])
+	acfg := sqldb.AuthConfig{RootKey: &root, Hasher: password.NewHasher(2), Mailer: mail, BaseURL: "https://localhost:8443"}
+	auth, err := sqldb.NewAuthService(db, acfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(auth.Wait)
+	accounts, err := sqldb.NewAccountService(db, acfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	cfg := web.Config{
+		Auth:             auth,
+		Accounts:         accounts,
+		Limiter:          db,
 		Logger:           slog.New(slog.NewJSONHandler(logs, nil)),
 		Clock:            clock,
 		Tenants:          sqldb.NewTenantService(db),
@@ -95,7 +115,7 @@ func newEnv(tb testing.TB, dialect string, modify ...func(*web.Config)) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &env{tb: tb, db: db, clock: clock, signer: signer, vkey: vkey, logs: logs, srv: srv, h: srv.Handler()}
+	return &env{tb: tb, db: db, clock: clock, signer: signer, vkey: vkey, logs: logs, srv: srv, h: srv.Handler(), cfg: cfg, mail: mail}
 }
 
 // eachEngine runs f as a subtest on every database engine.

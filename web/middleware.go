@@ -27,21 +27,31 @@ var securityHeaders = [...][2]string{
 	{"Cross-Origin-Resource-Policy", "same-origin"},
 }
 
-// setSecurityHeaders sets the headers every response carries, and forbids
-// caching of API responses.
-func setSecurityHeaders(h http.Header, path string) {
+// consoleCSP is the content security policy of the console's pages: its
+// own scripts, styles and images only, nothing inline, nothing of another
+// origin.
+const consoleCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// setSecurityHeaders sets the headers every response carries, forbids
+// caching of API responses and, when the server has the console (pages),
+// lets its pages load their own assets.
+func setSecurityHeaders(h http.Header, path string, pages bool) {
 	for _, kv := range securityHeaders {
 		h.Set(kv[0], kv[1])
 	}
 	if strings.HasPrefix(path, "/api/") {
 		h.Set("Cache-Control", "no-store")
 	}
+	if pages && isPagePath(path) {
+		h.Set("Content-Security-Policy", consoleCSP)
+	}
 }
 
 // serveHTTP is the outermost handler: security headers, panic recovery,
 // the request's id, client address and audit event, then the route.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	setSecurityHeaders(w.Header(), r.URL.Path)
+	setSecurityHeaders(w.Header(), r.URL.Path, s.servesPages())
 	req := s.newRequest(r)
 	w.Header().Set("X-Request-Id", req.ID)
 	r = r.WithContext(tillit.NewContextWithRequest(r.Context(), req))

@@ -68,7 +68,8 @@ func methodNotAllowed(allow string) error {
 	}
 }
 
-// writeError writes err as a problem: the one place errors are answered.
+// writeError writes err as a problem, or as a page for the console: the
+// one place errors are answered.
 // Only internal and unavailable errors are logged; the client sees the
 // error's message, never its wrapped cause.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -79,6 +80,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if code == tillit.EInternal || code == tillit.EUnavailable {
 		s.logError(r, err)
+	}
+	if s.servesPages() && isPagePath(r.URL.Path) { // a person's browser: a page in their language
+		s.writePageError(w, r, err, code, kind.status)
+		return
 	}
 	p := Problem{
 		Type:   ProblemTypePrefix + code,

@@ -108,12 +108,13 @@ func (s *Server) routeTable() []Route {
 }
 
 // authRoutes lists the routes of sign-in, sessions and users, served when
-// the server has an AuthService and an AccountService.
+// the server has an AuthService and an AccountService, and those of
+// passkeys when it also has a PasskeyService.
 func (s *Server) authRoutes() []Route {
 	if s.auth == nil || s.accounts == nil {
 		return nil
 	}
-	return []Route{
+	routes := []Route{
 		{Method: "POST", Pattern: "/api/v1/auth/login", Action: "auth.login", Access: Public, RateLimit: true, handle: s.login},
 		{Method: "POST", Pattern: "/api/v1/auth/totp/enroll", Action: "auth.totp_enroll", Access: Public, RateLimit: true, handle: s.totpEnroll},
 		{Method: "POST", Pattern: "/api/v1/auth/totp/confirm", Action: "auth.totp_confirm", Access: Public, RateLimit: true, handle: s.totpConfirm},
@@ -134,6 +135,17 @@ func (s *Server) authRoutes() []Route {
 		{Method: "GET", Pattern: "/api/v1/users", Action: "user.list", Access: Requires(tillit.PermUserRead), handle: s.listUsers},
 		{Method: "PATCH", Pattern: "/api/v1/users/{id}", Action: "user.update", Access: Requires(tillit.PermUserWrite), TargetKind: "user", handle: s.updateUser},
 	}
+	if s.passkeys == nil {
+		return routes
+	}
+	return append(routes,
+		Route{Method: "POST", Pattern: "/api/v1/auth/passkey/register/begin", Action: "auth.passkey_enroll", Access: Public, RateLimit: true, handle: s.passkeyRegisterBegin},
+		Route{Method: "POST", Pattern: "/api/v1/auth/passkey/register/finish", Action: "auth.passkey_enrolled", Access: Public, RateLimit: true, handle: s.passkeyRegisterFinish},
+		Route{Method: "POST", Pattern: "/api/v1/auth/passkey/login/begin", Action: "auth.passkey_login_begin", Access: Public, RateLimit: true, handle: s.passkeyLoginBegin},
+		Route{Method: "POST", Pattern: "/api/v1/auth/passkey/login/finish", Action: "auth.mfa", Access: Public, RateLimit: true, handle: s.passkeyLoginFinish},
+		Route{Method: "POST", Pattern: "/api/v1/auth/passkey/step-up/begin", Action: "auth.passkey_step_up_begin", Access: SignedIn, RateLimit: true, handle: s.passkeyStepUpBegin},
+		Route{Method: "POST", Pattern: "/api/v1/auth/passkey/step-up/finish", Action: "auth.step_up", Access: SignedIn, RateLimit: true, handle: s.passkeyStepUpFinish},
+	)
 }
 
 // register adds rt to the server's mux. It panics if rt is malformed, so

@@ -39,6 +39,10 @@ type Config struct {
 	Auth     tillit.AuthService
 	Accounts tillit.AccountService
 
+	// Passkeys signs people in and steps them up with passkeys (WebAuthn);
+	// nil serves no passkey endpoints. It needs Auth.
+	Passkeys tillit.PasskeyService
+
 	// Limiter counts sign-in attempts per client address; nil: no limit.
 	Limiter Limiter
 
@@ -88,6 +92,7 @@ type Server struct {
 
 	auth     tillit.AuthService
 	accounts tillit.AccountService
+	passkeys tillit.PasskeyService
 	limiter  Limiter
 	csrf     *http.CrossOriginProtection
 
@@ -115,6 +120,7 @@ func New(cfg Config) (*Server, error) {
 		trustProxy: cfg.TrustProxy,
 		auth:       cfg.Auth,
 		accounts:   cfg.Accounts,
+		passkeys:   cfg.Passkeys,
 		limiter:    cfg.Limiter,
 		csrf:       http.NewCrossOriginProtection(),
 		mux:        http.NewServeMux(),
@@ -127,6 +133,9 @@ func New(cfg Config) (*Server, error) {
 		s.register(rt)
 	}
 	for _, rt := range s.authRoutes() {
+		s.register(rt)
+	}
+	for _, rt := range s.consoleRoutes() {
 		s.register(rt)
 	}
 	return s, nil

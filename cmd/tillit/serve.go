@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -54,7 +55,11 @@ func runServe(ctx context.Context, p *proc, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	srv, err := newHTTPServer(s, logger, p.clock, auth, accounts)
+	passkeys, err := newPasskeys(cfg, auth)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	srv, err := newHTTPServer(s, logger, p.clock, auth, accounts, passkeys)
 	if err != nil {
 		return err
 	}
@@ -98,7 +103,7 @@ func runServe(ctx context.Context, p *proc, args []string) error {
 const checkpointInterval = 10 * time.Second
 
 // newHTTPServer returns the HTTP server of the API on the store.
-func newHTTPServer(s *store, logger *slog.Logger, clock tillit.Clock, auth tillit.AuthService, accounts tillit.AccountService) (*http.Server, error) {
+func newHTTPServer(s *store, logger *slog.Logger, clock tillit.Clock, auth tillit.AuthService, accounts tillit.AccountService, passkeys tillit.PasskeyService) (*http.Server, error) {
 	api, err := web.New(web.Config{
 		Logger:           logger,
 		Clock:            clock,
@@ -109,6 +114,7 @@ func newHTTPServer(s *store, logger *slog.Logger, clock tillit.Clock, auth tilli
 		Ready:            s.db.Ready,
 		Auth:             auth,
 		Accounts:         accounts,
+		Passkeys:         passkeys,
 		Limiter:          s.db,
 		AuditVerifierKey: s.signer.VerifierKey(),
 	})
@@ -125,6 +131,22 @@ func newHTTPServer(s *store, logger *slog.Logger, clock tillit.Clock, auth tilli
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}, nil
+}
+
+// newPasskeys returns the passkey service of the console's public URL: a
+// passkey is bound to the host people reach the console at. WebAuthn needs
+// a host name, so a base URL with an IP address serves no passkeys (nil).
+func newPasskeys(cfg *Config, auth *sqldb.AuthService) (tillit.PasskeyService, error) {
+	u, err := url.Parse(cfg.PublicURL())
+	if err != nil {
+		return nil, err
+	}
+	if net.ParseIP(u.Hostname()) != nil {
+		return nil, nil
+	}
+	return sqldb.NewPasskeyService(auth, sqldb.PasskeyConfig{
+		RPID: u.Hostname(), RPDisplayName: "tillit", RPOrigins: []string{cfg.PublicURL()},
+	})
 }
 
 // purgeInterval is how often expired sessions, one-time tokens and rate

@@ -1,0 +1,241 @@
+package web_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"tillit"
+	"tillit/sqldb/sqldbtest"
+	"tillit/totp"
+)
+
+const apiPassword = "correct horse battery staple"
+
+// browser carries the cookies of one API client between requests.
+type browser struct {
+	e       *env
+	cookies map[string]string
+}
+
+func (e *env) browser() *browser { return &browser{e: e, cookies: map[string]string{}} }
+
+// call serves a request with the browser's cookies and keeps the ones it
+// sets.
+func (b *browser) call(method, target, body string, opts ...reqOption) *httptest.ResponseRecorder {
+	b.e.tb.Helper()
+	opts = append(opts, func(r *http.Request) {
+		for k, v := range b.cookies {
+			r.AddCookie(&http.Cookie{Name: k, Value: v})
+		}
+	})
+	w := b.e.do(method, target, "", body, opts...)
+	for _, c := range w.Result().Cookies() {
+		if c.MaxAge < 0 || c.Value == "" {
+			delete(b.cookies, c.Name)
+			continue
+		}
+		if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/" {
+			b.e.tb.Fatalf("cookie %s is not Secure, HttpOnly, SameSite=Strict, Path=/", c.Name)
+		}
+		b.cookies[c.Name] = c.Value
+	}
+	return w
+}
+
+// user creates a user of the tenant with apiPassword.
+func (e *env) user(t *tillit.Tenant, email string, role tillit.Role) *tillit.Account {
+	e.tb.Helper()
+	a, _, err := e.cfg.Accounts.CreateAccount(sqldbtest.System(), tillit.AccountCreate{
+		Kind: tillit.KindUser, TenantID: t.ID, Email: email, Role: role, Password: apiPassword})
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	return a
+}
+
+// signIn signs a new user in through the API, enrolling TOTP, and returns
+// the browser and the TOTP secret.
+func (e *env) signIn(t *tillit.Tenant, email string) (*browser, string) {
+	e.tb.Helper()
+	b := e.browser()
+	w := b.call("POST", "/api/v1/auth/login", fmt.Sprintf(`{"tenant":%q,"email":%q,"password":%q}`, t.Slug, email, apiPassword))
+	wantStatus(e.tb, w, 200)
+	if !strings.Contains(w.Body.String(), `"next":"mfa_enroll"`) || b.cookies["__Host-tillit_pending"] == "" {
+		e.tb.Fatalf("login: %s, cookies %v", w.Body.String(), b.cookies)
+	}
+	w = b.call("POST", "/api/v1/auth/totp/enroll", "")
+	wantStatus(e.tb, w, 200)
+	var enrol struct {
+		Secret     string `json:"secret"`
+		OTPAuthURL string `json:"otpauth_url"`
+	}
+	decode(e.tb, w, &enrol)
+	code, _ := totp.Code(enrol.Secret, e.clock.Now())
+	w = b.call("POST", "/api/v1/auth/totp/confirm", fmt.Sprintf(`{"code":%q}`, code))
+	wantStatus(e.tb, w, 200)
+	if !strings.Contains(w.Body.String(), `"recovery_codes":["`) || b.cookies["__Host-tillit_session"] == "" || b.cookies["__Host-tillit_pending"] != "" {
+		e.tb.Fatalf("confirm: %s, cookies %v", w.Body.String(), b.cookies)
+	}
+	return b, enrol.Secret
+}
+
+// nextCode moves the clock to the next TOTP step and returns its code.
+func (e *env) nextCode(secret string) string {
+	e.clock.Add(30 * time.Second)
+	code, _ := totp.Code(secret, e.clock.Now())
+	return code
+}
+
+func TestSignInWithTOTP(t *testing.T) {
+	eachEngine(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, dialect)
+		acme := e.tenant("acme")
+		e.user(acme, "kari@acme.example", tillit.RoleAdmin)
+		b, secret := e.signIn(acme, "kari@acme.example")
+
+		w := b.call("GET", "/api/v1/me", "")
+		wantStatus(t, w, 200)
+		if !strings.Contains(w.Body.String(), `"kind":"user"`) || !strings.Contains(w.Body.String(), `"idle_until":"`) {
+			t.Fatalf("me: %s", w.Body.String())
+		}
+		// A browser's cross-origin state change is refused.
+		w = b.call("POST", "/api/v1/auth/logout", "", header("Origin", "https://evil.example"), header("Sec-Fetch-Site", "cross-site"))
+		wantProblem(t, w, 403, tillit.EForbidden, "")
+		wantStatus(t, b.call("POST", "/api/v1/auth/logout", ""), 204)
+		wantProblem(t, b.call("GET", "/api/v1/me", ""), 401, tillit.EUnauthenticated, "")
+
+		// Again: now the second factor is asked, and a wrong code refused.
+		b = e.browser()
+		w = b.call("POST", "/api/v1/auth/login", fmt.Sprintf(`{"tenant":"acme","email":"kari@acme.example","password":%q}`, apiPassword))
+		if !strings.Contains(w.Body.String(), `"next":"mfa"`) {
+			t.Fatalf("second login: %s", w.Body.String())
+		}
+		w = b.call("POST", "/api/v1/auth/mfa", `{"method":"totp","code":"000000"}`)
+		if w.Code != 401 || b.cookies["__Host-tillit_session"] != "" {
+			t.Fatalf("wrong code: %d %s", w.Code, w.Body.String())
+		}
+		code := e.nextCode(secret)
+		wantStatus(t, b.call("POST", "/api/v1/auth/mfa", fmt.Sprintf(`{"method":"totp","code":%q}`, code)), 200)
+		wantStatus(t, b.call("GET", "/api/v1/me", ""), 200)
+
+		// Tenant settings are sensitive: a step-up first.
+		wantProblem(t, b.call("PATCH", "/api/v1/tenant", `{"session_idle_minutes":5}`), 403, tillit.EStepUp, "")
+		old := b.cookies["__Host-tillit_session"]
+		w = b.call("POST", "/api/v1/auth/step-up", fmt.Sprintf(`{"password":%q,"code":%q}`, apiPassword, e.nextCode(secret)))
+		wantStatus(t, w, 200)
+		if b.cookies["__Host-tillit_session"] == old {
+			t.Fatal("the session id did not change at step-up")
+		}
+		wantStatus(t, b.call("PATCH", "/api/v1/tenant", `{"session_idle_minutes":5}`), 200)
+
+		// Idle for longer than the tenant's 5 minutes: signed out.
+		e.clock.Add(4 * time.Minute)
+		wantStatus(t, b.call("GET", "/api/v1/me", ""), 200)
+		e.clock.Add(5*time.Minute + time.Second)
+		wantProblem(t, b.call("GET", "/api/v1/me", ""), 401, tillit.EUnauthenticated, "")
+	})
+}
+
+func TestSignInFailuresLookAlike(t *testing.T) {
+	eachEngine(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, dialect)
+		acme := e.tenant("acme")
+		e.user(acme, "kari@acme.example", tillit.RoleReader)
+		bodies := map[string]string{}
+		for name, body := range map[string]string{
+			"wrong password":  `{"tenant":"acme","email":"kari@acme.example","password":"wrong password here"}`,
+			"unknown account": `{"tenant":"acme","email":"nobody@acme.example","password":"wrong password here"}`,
+			"unknown tenant":  `{"tenant":"nope","email":"kari@acme.example","password":"wrong password here"}`,
+		} {
+			w := e.browser().call("POST", "/api/v1/auth/login", body)
+			p := wantProblem(t, w, 401, tillit.EUnauthenticated, "")
+			bodies[name] = p.Detail
+		}
+		if bodies["wrong password"] != bodies["unknown account"] || bodies["unknown account"] != bodies["unknown tenant"] {
+			t.Fatalf("the answers differ: %v", bodies)
+		}
+	})
+}
+
+func TestUsersAPI(t *testing.T) {
+	eachEngine(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, dialect)
+		acme := e.tenant("acme")
+		e.user(acme, "kari@acme.example", tillit.RoleAdmin)
+		b, secret := e.signIn(acme, "kari@acme.example")
+
+		w := b.call("POST", "/api/v1/users", `{"email":"ola@acme.example","role":"caseworker"}`)
+		wantStatus(t, w, 201)
+		var ola tillit.Account
+		if err := json.Unmarshal(w.Body.Bytes(), &ola); err != nil || ola.ID == 0 || ola.Active {
+			t.Fatalf("invite: %s", w.Body.String())
+		}
+		if link := e.mail.link(t, "ola@acme.example"); !strings.Contains(link, "/invite#") {
+			t.Fatalf("invitation link %q", link)
+		}
+		wantProblem(t, b.call("POST", "/api/v1/users", `{"email":"ola@acme.example","role":"reader"}`), 409, tillit.EConflict, "email")
+		wantProblem(t, b.call("POST", "/api/v1/users", `{"email":"x@acme.example","role":"owner"}`), 403, tillit.EForbidden, "role")
+
+		target := fmt.Sprintf("/api/v1/users/%d", ola.ID)
+		wantProblem(t, b.call("PATCH", target, `{"blocked":true}`), 403, tillit.EStepUp, "")
+		wantStatus(t, b.call("POST", "/api/v1/auth/step-up", fmt.Sprintf(`{"password":%q,"code":%q}`, apiPassword, e.nextCode(secret))), 200)
+		w = b.call("PATCH", target, `{"blocked":true}`)
+		wantStatus(t, w, 200)
+		if !strings.Contains(w.Body.String(), `"blocked":true`) {
+			t.Fatalf("block: %s", w.Body.String())
+		}
+		w = b.call("GET", "/api/v1/users", "")
+		if !strings.Contains(w.Body.String(), "ola@acme.example") {
+			t.Fatalf("list: %s", w.Body.String())
+		}
+	})
+}
+
+// TestAnotherTenantsObjects walks every route with an {id} and proves a
+// principal of another tenant gets 404 for this tenant's object, as if it
+// did not exist.
+func TestAnotherTenantsObjects(t *testing.T) {
+	eachEngine(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, dialect)
+		acme, beta := e.tenant("acme"), e.tenant("beta")
+		tok, _ := e.token(acme, tillit.RoleReader)
+		kari := e.user(acme, "kari@acme.example", tillit.RoleAdmin)
+		kb, _ := e.signIn(acme, "kari@acme.example")
+		var sessions struct {
+			Sessions []*tillit.Session `json:"sessions"`
+		}
+		decode(t, kb.call("GET", "/api/v1/sessions", ""), &sessions)
+		if len(sessions.Sessions) != 1 || !sessions.Sessions[0].Current {
+			t.Fatalf("sessions of kari: %+v", sessions.Sessions)
+		}
+		ids := map[string]int64{"token": tok.ID, "user": kari.ID, "session": sessions.Sessions[0].ID}
+
+		e.user(beta, "per@beta.example", tillit.RoleOwner)
+		other, secret := e.signIn(beta, "per@beta.example")
+		wantStatus(t, other.call("POST", "/api/v1/auth/step-up", fmt.Sprintf(`{"password":%q,"code":%q}`, apiPassword, e.nextCode(secret))), 200)
+		bodies := map[string]string{"PATCH": `{"unlock":true}`}
+		for _, rt := range e.srv.Routes() {
+			if !strings.Contains(rt.Pattern, "{id}") {
+				continue
+			}
+			id, ok := ids[rt.TargetKind]
+			if !ok {
+				t.Fatalf("route %s: no object of kind %q to try", rt, rt.TargetKind)
+			}
+			t.Run(rt.String(), func(t *testing.T) {
+				target := strings.ReplaceAll(rt.Pattern, "{id}", fmt.Sprint(id))
+				w := other.call(rt.Method, target, bodies[rt.Method])
+				if !strings.HasPrefix(rt.Pattern, "/api/") { // a console page: an HTML page
+					wantStatus(t, w, 404)
+					return
+				}
+				wantProblem(t, w, 404, tillit.ENotFound, "")
+			})
+		}
+	})
+}
