@@ -71,6 +71,11 @@ type AccountService interface {
 	// included. Errors: EUnauthenticated, EForbidden (not a person).
 	CurrentAccount(ctx context.Context) (*Account, error)
 
+	// SetPhone sets (or with "" removes) the E.164 number SMS sign-in codes
+	// go to: the account itself after a step-up, or the system. Errors:
+	// EInvalid, ENotFound, EUnauthenticated, EForbidden, EStepUp.
+	SetPhone(ctx context.Context, accountID int64, phone string) error
+
 	// UpdateUser changes a user of the principal's tenant; role changes and
 	// blocking need a step-up; blocking ends the user's sessions.
 	// Errors: EInvalid, ENotFound, EForbidden.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -237,5 +238,55 @@ func TestAnotherTenantsObjects(t *testing.T) {
 				wantProblem(t, w, 404, tillit.ENotFound, "")
 			})
 		}
+	})
+}
+
+var smsCodeRE = regexp.MustCompile(`\b\d{6}\b`)
+
+// TestSignInWithSMS: where the tenant allows SMS, a caseworker who set
+// their number signs in with a code sent through the SMS operator's real
+// protocol (a Twilio fake); an admin never may.
+func TestSignInWithSMS(t *testing.T) {
+	eachEngine(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, dialect)
+		acme := e.tenant("acme")
+		e.user(acme, "kari@acme.example", tillit.RoleAdmin)
+		e.user(acme, "ola@acme.example", tillit.RoleCaseworker)
+		admin, adminSecret := e.signIn(acme, "kari@acme.example")
+		wantStatus(t, admin.call("POST", "/api/v1/auth/step-up", fmt.Sprintf(`{"password":%q,"code":%q}`, apiPassword, e.nextCode(adminSecret))), 200)
+		wantStatus(t, admin.call("PATCH", "/api/v1/tenant", `{"sms_allowed":true}`), 200)
+
+		ola, olaSecret := e.signIn(acme, "ola@acme.example")
+		wantProblem(t, ola.call("PUT", "/api/v1/auth/phone", `{"phone":"+4791234567"}`), 403, tillit.EStepUp, "")
+		wantStatus(t, ola.call("POST", "/api/v1/auth/step-up", fmt.Sprintf(`{"password":%q,"code":%q}`, apiPassword, e.nextCode(olaSecret))), 200)
+		wantProblem(t, ola.call("PUT", "/api/v1/auth/phone", `{"phone":"91 23 45 67"}`), 400, tillit.EInvalid, "phone")
+		wantStatus(t, ola.call("PUT", "/api/v1/auth/phone", `{"phone":"+4791234567"}`), 204)
+
+		b := e.browser()
+		w := b.call("POST", "/api/v1/auth/login", fmt.Sprintf(`{"tenant":"acme","email":"ola@acme.example","password":%q}`, apiPassword))
+		if !strings.Contains(w.Body.String(), `"sms"`) {
+			t.Fatalf("login methods lack sms: %s", w.Body.String())
+		}
+		wantStatus(t, b.call("POST", "/api/v1/auth/sms/send", ""), 204)
+		msgs := e.sms.WaitFor(t, 1, 5*time.Second)
+		code := smsCodeRE.FindString(msgs[0].Body)
+		if msgs[0].To != "+4791234567" || code == "" {
+			t.Fatalf("sms to %q: %q", msgs[0].To, msgs[0].Body)
+		}
+		wantStatus(t, b.call("POST", "/api/v1/auth/mfa", fmt.Sprintf(`{"method":"sms","code":%q}`, code)), 200)
+		wantStatus(t, b.call("GET", "/api/v1/me", ""), 200)
+
+		// The code was single use.
+		b2 := e.browser()
+		b2.call("POST", "/api/v1/auth/login", fmt.Sprintf(`{"tenant":"acme","email":"ola@acme.example","password":%q}`, apiPassword))
+		wantProblem(t, b2.call("POST", "/api/v1/auth/mfa", fmt.Sprintf(`{"method":"sms","code":%q}`, code)), 401, tillit.EUnauthenticated, "code")
+
+		// An admin never signs in by SMS.
+		b3 := e.browser()
+		w = b3.call("POST", "/api/v1/auth/login", fmt.Sprintf(`{"tenant":"acme","email":"kari@acme.example","password":%q}`, apiPassword))
+		if strings.Contains(w.Body.String(), `"sms"`) {
+			t.Fatalf("an admin is offered sms: %s", w.Body.String())
+		}
+		wantProblem(t, b3.call("POST", "/api/v1/auth/sms/send", ""), 403, tillit.EForbidden, "")
 	})
 }

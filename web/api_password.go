@@ -24,6 +24,25 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+type phoneRequest struct {
+	Phone string `json:"phone"`
+}
+
+// setPhone sets the signed-in person's own phone number for SMS codes
+// (step-up).
+func (s *Server) setPhone(w http.ResponseWriter, r *http.Request) error {
+	var req phoneRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	p := tillit.PrincipalFromContext(r.Context())
+	if err := s.accounts.SetPhone(r.Context(), p.ID, req.Phone); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 type resetRequest struct {
 	Tenant string `json:"tenant"`
 	Email  string `json:"email"`

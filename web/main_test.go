@@ -15,6 +15,8 @@ import (
 
 	"tillit"
 	"tillit/auditlog"
+	"tillit/notify"
+	"tillit/notify/smstest"
 	"tillit/password"
 	"tillit/sqldb"
 	"tillit/sqldb/sqldbtest"
@@ -65,6 +67,7 @@ type env struct {
 	h      http.Handler
 	cfg    web.Config
 	mail   *mailbox
+	sms    *smstest.Server
 }
 
 // newEnv returns a server on a new database of the dialect; modify may
@@ -85,7 +88,13 @@ func newEnv(tb testing.TB, dialect string, modify ...func(*web.Config)) *env {
 	mail := &mailbox{}
 	var root [32]byte
 	rand.Read(root[:])
-	acfg := sqldb.AuthConfig{RootKey: &root, Hasher: password.NewHasher(2), Mailer: mail, BaseURL: "https://localhost:8443"}
+	smsServer := smstest.NewServer(tb)
+	sms, err := notify.NewSMSSender(notify.SMSConfig{Provider: notify.ProviderTwilio, BaseURL: smsServer.URL(),
+		AccountID: smsServer.AccountID(), Token: smsServer.Token(), From: "+4790000000"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	acfg := sqldb.AuthConfig{RootKey: &root, Hasher: password.NewHasher(2), Mailer: mail, SMS: sms, BaseURL: "https://localhost:8443"}
 	auth, err := sqldb.NewAuthService(db, acfg)
 	if err != nil {
 		tb.Fatal(err)
@@ -115,7 +124,7 @@ func newEnv(tb testing.TB, dialect string, modify ...func(*web.Config)) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &env{tb: tb, db: db, clock: clock, signer: signer, vkey: vkey, logs: logs, srv: srv, h: srv.Handler(), cfg: cfg, mail: mail}
+	return &env{tb: tb, db: db, clock: clock, signer: signer, vkey: vkey, logs: logs, srv: srv, h: srv.Handler(), cfg: cfg, mail: mail, sms: smsServer}
 }
 
 // eachEngine runs f as a subtest on every database engine.

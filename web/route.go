@@ -126,6 +126,7 @@ func (s *Server) authRoutes() []Route {
 		{Method: "POST", Pattern: "/api/v1/auth/step-up", Action: "auth.step_up", Access: SignedIn, RateLimit: true, handle: s.stepUp},
 		{Method: "POST", Pattern: "/api/v1/auth/password", Action: "auth.password_change", Access: SignedIn, RateLimit: true, handle: s.changePassword},
 		{Method: "POST", Pattern: "/api/v1/auth/logout", Action: "auth.logout", Access: SignedIn, handle: s.logout},
+		{Method: "PUT", Pattern: "/api/v1/auth/phone", Action: "account.phone", Access: SignedIn, handle: s.setPhone},
 
 		{Method: "GET", Pattern: "/api/v1/sessions", Action: "session.list", Access: SignedIn, handle: s.listSessions},
 		{Method: "DELETE", Pattern: "/api/v1/sessions/{id}", Action: "session.revoke", Access: SignedIn, TargetKind: "session", handle: s.revokeSession},
