@@ -68,6 +68,12 @@ func (s *Server) totpConfirm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return writeEnrolled(w, in)
+}
+
+// writeEnrolled answers a completed factor enrolment: for a pending
+// sign-in, the new session's cookie and the recovery codes, shown once.
+func writeEnrolled(w http.ResponseWriter, in *tillit.SignIn) error {
 	if in.Secret != "" {
 		setSessionCookie(w, in)
 	}

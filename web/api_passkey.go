@@ -77,17 +77,7 @@ func (s *Server) passkeyRegisterFinish(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	if in.Secret != "" {
-		setSessionCookie(w, in)
-	}
-	codes := in.RecoveryCodes
-	if codes == nil {
-		codes = []string{}
-	}
-	return writeJSON(w, http.StatusOK, struct {
-		RecoveryCodes []string        `json:"recovery_codes"`
-		Session       *tillit.Session `json:"session,omitempty"`
-	}{codes, in.Session})
+	return writeEnrolled(w, in)
 }
 
 // passkeyLoginBegin starts the second factor of a pending sign-in with a

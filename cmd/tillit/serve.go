@@ -156,23 +156,24 @@ const purgeInterval = 5 * time.Minute
 // purgeEvery deletes expired sign-in state every interval until ctx is
 // done.
 func (s *store) purgeEvery(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := s.db.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
-				s.logger.Error("expired sign-in state not purged", "err", err)
-			}
-		}
-	}
+	s.every(ctx, interval, "expired sign-in state not purged", func() error {
+		_, err := s.db.PurgeExpired(ctx)
+		return err
+	})
 }
 
 // checkpointEvery signs checkpoints of the logs that grew, every interval,
 // until ctx is done; close signs the last ones at shutdown.
 func (s *store) checkpointEvery(ctx context.Context, interval time.Duration) {
+	s.every(ctx, interval, "audit checkpoints not written", func() error {
+		_, err := s.db.WriteCheckpoints(ctx, s.signer)
+		return err
+	})
+}
+
+// every runs job every interval until ctx is done, logging its failures
+// (but not those of a shutdown) with msg.
+func (s *store) every(ctx context.Context, interval time.Duration, msg string, job func() error) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -180,8 +181,8 @@ func (s *store) checkpointEvery(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := s.db.WriteCheckpoints(ctx, s.signer); err != nil && ctx.Err() == nil {
-				s.logger.Error("audit checkpoints not written", "err", err)
+			if err := job(); err != nil && ctx.Err() == nil {
+				s.logger.Error(msg, "err", err)
 			}
 		}
 	}
