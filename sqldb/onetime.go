@@ -36,9 +36,13 @@ func (tx *Tx) storeOneTimeToken(ctx context.Context, kind string, accountID int6
 // with the secret's hash used. A token used, expired or unknown is
 // EUnauthenticated.
 func (tx *Tx) useOneTimeToken(ctx context.Context, kind string, hash []byte, accountID int64) error {
+	// The conditions stand in the outer WHERE too: PostgreSQL evaluates the
+	// subquery once, and a concurrent transaction that used the token first
+	// must make this UPDATE match nothing when it re-checks the row.
 	q := `UPDATE one_time_tokens SET used_at = $1
 		WHERE id = (SELECT id FROM one_time_tokens WHERE kind = $2 AND secret_hash = $3 AND used_at IS NULL AND expires_at > $1
 		            AND account_id = $4 ORDER BY id DESC LIMIT 1)
+		  AND used_at IS NULL AND expires_at > $1
 		RETURNING account_id`
 	var id int64
 	err := tx.QueryRowContext(ctx, q, micros(tx.now), kind, hash, accountID).Scan(&id)
