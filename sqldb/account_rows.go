@@ -165,8 +165,13 @@ func tenantByID(ctx context.Context, q querier, id int64) (*authTenant, error) {
 	return scanAuthTenant(q.QueryRowContext(ctx, `SELECT id, slug, name, settings FROM tenants WHERE id = $1`, id))
 }
 
-// tenantBySlug returns what sign-in needs of a tenant, or nil.
+// tenantBySlug returns what sign-in needs of a tenant, or nil. A slug that
+// cannot be one (bad characters, invalid UTF-8, NUL) is no tenant, found
+// without asking the database, which would refuse such text.
 func tenantBySlug(ctx context.Context, q querier, slug string) (*authTenant, error) {
+	if tillit.ValidateSlug(slug) != nil {
+		return nil, nil
+	}
 	t, err := scanAuthTenant(q.QueryRowContext(ctx, `SELECT id, slug, name, settings FROM tenants WHERE slug = $1`, slug))
 	if tillit.ErrorCode(err) == tillit.ENotFound {
 		return nil, nil

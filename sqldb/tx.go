@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -100,8 +101,17 @@ func translate(err error) error {
 		return &tillit.Error{Code: tillit.EUnavailable, Message: "the request was cancelled or took too long", Err: err}
 	case isUniqueViolation(err):
 		return &tillit.Error{Code: tillit.EConflict, Message: "it exists already", Err: err}
+	case isDataException(err):
+		return &tillit.Error{Code: tillit.EInvalid, Message: "a value is not valid text (invalid UTF-8 or a NUL character)", Err: err}
 	}
 	return &tillit.Error{Code: tillit.EUnavailable, Message: "the database failed; try again", Err: err}
+}
+
+// isDataException reports a PostgreSQL data exception (SQLSTATE class 22),
+// such as text with invalid UTF-8 or a NUL: the input's fault, not ours.
+func isDataException(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && strings.HasPrefix(pg.Code, "22")
 }
 
 func isUniqueViolation(err error) bool {

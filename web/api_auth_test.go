@@ -290,3 +290,25 @@ func TestSignInWithSMS(t *testing.T) {
 		wantProblem(t, b3.call("POST", "/api/v1/auth/sms/send", ""), 403, tillit.EForbidden, "")
 	})
 }
+
+// TestSignInWithBadText sends text no database can store where a slug or
+// an e-mail belongs: the answer is the ordinary refusal, never a 5xx.
+func TestSignInWithBadText(t *testing.T) {
+	eachEngine(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, dialect)
+		e.tenant("acme")
+		for _, body := range []string{
+			`{"tenant":"a\u0000","email":"kari@acme.example","password":"correct horse battery"}`,
+			`{"tenant":"acme","email":"ka\u0000ri@acme.example","password":"correct horse battery"}`,
+			"{\"tenant\":\"acme\xff\",\"email\":\"kari@acme.example\",\"password\":\"correct horse battery\"}",
+		} {
+			if w := e.browser().call("POST", "/api/v1/auth/login", body); w.Code >= 500 {
+				t.Fatalf("login %q: %d %s", body, w.Code, w.Body.String())
+			}
+			reset := strings.Replace(strings.Replace(body, `,"password":"correct horse battery"`, "", 1), "}", "}", 1)
+			if w := e.browser().call("POST", "/api/v1/auth/password-reset", reset); w.Code >= 500 {
+				t.Fatalf("reset %q: %d %s", reset, w.Code, w.Body.String())
+			}
+		}
+	})
+}
