@@ -17,7 +17,13 @@ const totpIssuer = "tillit"
 // principal's, who must have stepped up to change a factor.
 func (s *AuthService) enrollee(ctx context.Context, tx *Tx, pending string) (*sessionRow, *accountRow, error) {
 	if pending != "" {
-		return tx.pendingSession(ctx, pending, statePendingEnroll)
+		sess, a, err := tx.pendingSession(ctx, pending, statePendingEnroll)
+		if err == nil && a.hasSecondFactor() {
+			// A sign-in started before another one enrolled a factor must
+			// not replace it: that one is over.
+			return nil, nil, tillit.Errorf(tillit.EUnauthenticated, "this sign-in has ended; sign in again")
+		}
+		return sess, a, err
 	}
 	p, err := sessionPrincipal(ctx)
 	if err != nil {
@@ -132,6 +138,11 @@ func (s *AuthService) confirmTOTP(ctx context.Context, tx *Tx, a *accountRow, co
 // completeEnrolment turns a pending sign-in that enrolled its first factor
 // into a session, with new recovery codes.
 func (s *AuthService) completeEnrolment(ctx context.Context, tx *Tx, sess *sessionRow, a *accountRow) (*tillit.SignIn, error) {
+	// Other sign-ins waiting to enrol end here: the account has a factor.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = $1 AND state = $2 AND id <> $3`,
+		a.id, statePendingEnroll, sess.id); err != nil {
+		return nil, err
+	}
 	codes, err := tx.newRecoveryCodes(ctx, a.id)
 	if err != nil {
 		return nil, err

@@ -50,3 +50,21 @@ func TestInvitationUsedOnceUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// TestStalePendingEnrolment: two sign-ins with the password before the
+// first factor exists; once one enrols, the other may not replace it.
+func TestStalePendingEnrolment(t *testing.T) {
+	each(t, func(t *testing.T, dialect string) {
+		e := newAuthEnv(t, dialect)
+		acme := sqldbtest.MustTenant(t, e.db, "acme")
+		acc := e.mustAccount(tillit.KindUser, acme, "kari@acme.example", tillit.RoleReader)
+		stale, err := e.auth.Login(context.Background(), "acme", acc.Email, testPassword)
+		if err != nil || stale.Next != tillit.NextEnroll {
+			t.Fatalf("first login: %+v, %v", stale, err)
+		}
+		e.mustSignIn(acc, "acme") // a second sign-in enrols TOTP
+		if _, _, err := e.auth.EnrollTOTP(context.Background(), stale.Pending); tillit.ErrorCode(err) != tillit.EUnauthenticated {
+			t.Fatalf("the stale sign-in could enrol a new factor: %v", err)
+		}
+	})
+}
