@@ -141,6 +141,13 @@ func (s *AccountService) authorizeUserCreate(ctx context.Context, p *accountPlan
 		return &tillit.Error{Code: tillit.EForbidden, Field: "role",
 			Message: fmt.Sprintf("your role %s may not give the role %s, which has permissions yours lacks", pr.Role, p.c.Role)}
 	}
+	// Inviting someone who may manage users is granting that role: as
+	// sensitive as a role change, so it needs a step-up too.
+	if p.c.Role.Can(tillit.PermUserWrite) || pr.Kind == tillit.KindOperator {
+		if err := tillit.RequireStepUp(ctx, s.db.now()); err != nil {
+			return err
+		}
+	}
 	t, err := tenantByID(ctx, s.db.read, p.c.TenantID)
 	if err != nil {
 		return translate(err)

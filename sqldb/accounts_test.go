@@ -33,10 +33,12 @@ func TestCreateAccount(t *testing.T) {
 			field string
 		}{
 			{"admin invites a caseworker", admin, user("a@example.com", tillit.RoleCaseworker, ""), "", ""},
-			{"admin sets a password", admin, user("b@example.com", tillit.RoleAdmin, testPassword), "", ""},
+			{"admin sets a password", admin, user("b@example.com", tillit.RoleCaseworker, testPassword), "", ""},
+			{"inviting an admin needs a step-up", admin, user("b2@example.com", tillit.RoleAdmin, ""), tillit.EForbidden, ""},
 			{"same address, other case", admin, user(" A@Example.COM ", tillit.RoleReader, ""), tillit.EConflict, "email"},
 			{"admin may not give owner", admin, user("c@example.com", tillit.RoleOwner, ""), tillit.EForbidden, "role"},
-			{"owner gives owner", owner, user("c@example.com", tillit.RoleOwner, ""), "", ""},
+			{"owner gives owner, without a step-up", owner, user("c@example.com", tillit.RoleOwner, ""), tillit.EForbidden, ""},
+			{"owner invites a reader", owner, user("c@example.com", tillit.RoleReader, ""), "", ""},
 			{"reader may not invite", reader, user("d@example.com", tillit.RoleReader, ""), tillit.EForbidden, ""},
 			{"no principal", context.Background(), user("d@example.com", tillit.RoleReader, ""), tillit.EUnauthenticated, ""},
 			{"bad address", admin, user("Kari <k@example.com>", tillit.RoleReader, ""), tillit.EInvalid, "email"},
