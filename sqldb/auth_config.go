@@ -56,6 +56,7 @@ const (
 	purposeEmailIndex = "account-email-index"
 	purposeTOTP       = "account-totp"
 	purposePhone      = "account-phone"
+	purposeSMSCode    = "sms-code"
 )
 
 // authCore is what the account and sign-in services share: the store, the
@@ -64,6 +65,7 @@ type authCore struct {
 	db                                    *DB
 	cfg                                   AuthConfig
 	emailKey, indexKey, totpKey, phoneKey *[32]byte
+	smsKey                                *[32]byte      // keys the stored hashes of SMS codes
 	mail                                  sync.WaitGroup // e-mails sent in the background
 }
 
@@ -76,6 +78,7 @@ func newAuthCore(db *DB, cfg AuthConfig) (*authCore, error) {
 		indexKey: keyring.DeriveKey(cfg.RootKey, purposeEmailIndex),
 		totpKey:  keyring.DeriveKey(cfg.RootKey, purposeTOTP),
 		phoneKey: keyring.DeriveKey(cfg.RootKey, purposePhone),
+		smsKey:   keyring.DeriveKey(cfg.RootKey, purposeSMSCode),
 	}, nil
 }
 

@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
@@ -94,7 +95,7 @@ func (s *AuthService) checkFactor(ctx context.Context, tx *Tx, a *accountRow, t 
 		if !s.smsAllowed(a, t) {
 			return false, nil
 		}
-		err := tx.useOneTimeToken(ctx, tokenSMSCode, smsCodeHash(a.id, strings.TrimSpace(code)), a.id)
+		err := tx.useOneTimeToken(ctx, tokenSMSCode, s.smsCodeHash(a.id, strings.TrimSpace(code)), a.id)
 		if tillit.ErrorCode(err) == tillit.EUnauthenticated {
 			return false, nil
 		}
@@ -138,10 +139,13 @@ func (s *AuthService) smsAllowed(a *accountRow, t *authTenant) bool {
 		a.role != tillit.RoleOwner && a.role != tillit.RoleAdmin && a.phoneSealed != nil
 }
 
-// smsCodeHash is the stored hash of an SMS code, bound to its account.
-func smsCodeHash(accountID int64, code string) []byte {
-	h := sha256.Sum256(fmt.Appendf(nil, "sms:%d:%s", accountID, code))
-	return h[:]
+// smsCodeHash is the stored hash of an SMS code, bound to its account: an
+// HMAC under a key derived from the root key, since a plain hash of six
+// digits is undone by trying a million.
+func (c *authCore) smsCodeHash(accountID int64, code string) []byte {
+	m := hmac.New(sha256.New, c.smsKey[:])
+	fmt.Fprintf(m, "sms:%d:%s", accountID, code)
+	return m.Sum(nil)
 }
 
 // SMS codes: at most smsPerWindow sent per account per SMSCodeTTL.
@@ -176,7 +180,7 @@ func (s *AuthService) SendSMSCode(ctx context.Context, pending string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM one_time_tokens WHERE account_id = $1 AND kind = $2`, a.id, tokenSMSCode); err != nil {
 			return err
 		}
-		if err := tx.storeOneTimeToken(ctx, tokenSMSCode, a.id, smsCodeHash(a.id, code), tillit.SMSCodeTTL); err != nil {
+		if err := tx.storeOneTimeToken(ctx, tokenSMSCode, a.id, s.smsCodeHash(a.id, code), tillit.SMSCodeTTL); err != nil {
 			return err
 		}
 		if msg.To, err = s.openPhone(a.id, a.phoneSealed); err != nil {
@@ -189,6 +193,10 @@ func (s *AuthService) SendSMSCode(ctx context.Context, pending string) error {
 		return err
 	}
 	if err := s.cfg.SMS.SendSMS(ctx, msg); err != nil {
+		switch tillit.ErrorCode(err) {
+		case tillit.EInvalid, tillit.ETooMany: // the number cannot take SMS; the operator's limit
+			return err
+		}
 		return &tillit.Error{Code: tillit.EUnavailable, Message: "the code could not be sent by SMS; try again or use another factor", Err: err}
 	}
 	return nil

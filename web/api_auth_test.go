@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"tillit"
 	"tillit/sqldb/sqldbtest"
 	"tillit/totp"
+	"tillit/web"
 )
 
 const apiPassword = "correct horse battery staple"
@@ -220,6 +222,7 @@ func TestAnotherTenantsObjects(t *testing.T) {
 		other, secret := e.signIn(beta, "per@beta.example")
 		wantStatus(t, other.call("POST", "/api/v1/auth/step-up", fmt.Sprintf(`{"password":%q,"code":%q}`, apiPassword, e.nextCode(secret))), 200)
 		bodies := map[string]string{"PATCH": `{"unlock":true}`}
+		var withID []web.Route
 		for _, rt := range e.srv.Routes() {
 			if !strings.Contains(rt.Pattern, "{id}") {
 				continue
@@ -237,6 +240,17 @@ func TestAnotherTenantsObjects(t *testing.T) {
 				}
 				wantProblem(t, w, 404, tillit.ENotFound, "")
 			})
+			withID = append(withID, rt)
+		}
+		// The control: the same ids are found by their own tenant, so the
+		// 404s above are not a route that finds nothing. Sessions last: ending
+		// one's own session is the one change that stops the rest.
+		sort.SliceStable(withID, func(i, j int) bool { return withID[j].TargetKind == "session" && withID[i].TargetKind != "session" })
+		for _, rt := range withID {
+			target := strings.ReplaceAll(rt.Pattern, "{id}", fmt.Sprint(ids[rt.TargetKind]))
+			if w := kb.call(rt.Method, target, bodies[rt.Method]); w.Code == 404 {
+				t.Errorf("%s: the tenant's own object answers 404", rt)
+			}
 		}
 	})
 }
@@ -281,7 +295,8 @@ func TestSignInWithSMS(t *testing.T) {
 		b2.call("POST", "/api/v1/auth/login", fmt.Sprintf(`{"tenant":"acme","email":"ola@acme.example","password":%q}`, apiPassword))
 		wantProblem(t, b2.call("POST", "/api/v1/auth/mfa", fmt.Sprintf(`{"method":"sms","code":%q}`, code)), 401, tillit.EUnauthenticated, "code")
 
-		// An admin never signs in by SMS.
+		// An admin never signs in by SMS, even with a number set.
+		wantStatus(t, admin.call("PUT", "/api/v1/auth/phone", `{"phone":"+4791234568"}`), 204)
 		b3 := e.browser()
 		w = b3.call("POST", "/api/v1/auth/login", fmt.Sprintf(`{"tenant":"acme","email":"kari@acme.example","password":%q}`, apiPassword))
 		if strings.Contains(w.Body.String(), `"sms"`) {
