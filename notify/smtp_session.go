@@ -130,8 +130,14 @@ func (m *SMTPMailer) auth(c *smtp.Client) error {
 // the message, so of those answers only the reply code is kept.
 func (m *SMTPMailer) fail(ctx context.Context, step string, err error) error {
 	var reply *textproto.Error
-	if (step == stepRcpt || step == stepData) && errors.As(err, &reply) {
-		err = fmt.Errorf("the server answered %d", reply.Code)
+	if step == stepRcpt || step == stepData {
+		// Keep only the reply code: any other error (a protocol error
+		// quoting the server's raw line) may hold the address too.
+		if errors.As(err, &reply) {
+			err = fmt.Errorf("the server answered %d", reply.Code)
+		} else {
+			err = errors.New("the server's answer could not be read")
+		}
 	}
 	msg := stepMessages[step]
 	if ctxErr := ctx.Err(); ctxErr != nil {

@@ -327,3 +327,24 @@ func TestSignInWithBadText(t *testing.T) {
 		}
 	})
 }
+
+// TestInviteWhenMailFails: the account exists, so the inviter gets the link
+// to pass on instead of a 503 and an account nobody can activate.
+func TestInviteWhenMailFails(t *testing.T) {
+	eachEngine(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, dialect)
+		acme := e.tenant("acme")
+		e.user(acme, "kari@acme.example", tillit.RoleAdmin)
+		b, _ := e.signIn(acme, "kari@acme.example")
+		e.mail.failWith(&tillit.Error{Code: tillit.EUnavailable, Message: "the mail server did not answer"})
+		w := b.call("POST", "/api/v1/users", `{"email":"ola@acme.example","role":"reader"}`)
+		wantStatus(t, w, 201)
+		var out struct {
+			InvitationURL string `json:"invitation_url"`
+			Warning       string `json:"warning"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil || !strings.Contains(out.InvitationURL, "/invite#") || out.Warning == "" {
+			t.Fatalf("answer %s", w.Body.String())
+		}
+	})
+}

@@ -12,10 +12,14 @@ type userInviteRequest struct {
 }
 
 // userCreated is the answer of POST /api/v1/users: the invited user and
-// when the invitation expires (the link itself goes only to their e-mail).
+// when the invitation expires. The link itself goes only to their e-mail —
+// unless it could not be sent: then the inviter gets it, to pass on, rather
+// than an account nobody can ever activate.
 type userCreated struct {
 	*tillit.Account
-	InvitationExpiresAt any `json:"invitation_expires_at"`
+	InvitationExpiresAt any    `json:"invitation_expires_at"`
+	InvitationURL       string `json:"invitation_url,omitempty"`
+	Warning             string `json:"warning,omitempty"`
 }
 
 // inviteUser invites a user to the caller's tenant.
@@ -31,10 +35,14 @@ func (s *Server) inviteUser(w http.ResponseWriter, r *http.Request) error {
 	a, inv, err := s.accounts.CreateAccount(r.Context(), tillit.AccountCreate{
 		Kind: tillit.KindUser, Email: req.Email, Role: role,
 	})
-	if err != nil {
-		return err
-	}
 	out := userCreated{Account: a}
+	if err != nil {
+		if a == nil || inv == nil || tillit.ErrorCode(err) != tillit.EUnavailable {
+			return err
+		}
+		out.InvitationURL = inv.URL
+		out.Warning = "the invitation could not be e-mailed; give the person this link yourself"
+	}
 	if inv != nil {
 		out.InvitationExpiresAt = inv.ExpiresAt
 	}

@@ -24,13 +24,24 @@ import (
 type mailbox struct {
 	mu    sync.Mutex
 	mails []tillit.Mail
+	fail  error // if set, every mail fails with it
 }
 
 func (m *mailbox) Send(_ context.Context, mail tillit.Mail) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.fail != nil {
+		return m.fail
+	}
 	m.mails = append(m.mails, mail)
 	return nil
+}
+
+// failWith makes every later mail fail with err.
+func (m *mailbox) failWith(err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.fail = err
 }
 
 var linkRE = regexp.MustCompile(`https://\S+#\S+`)
