@@ -68,3 +68,45 @@ func TestStalePendingEnrolment(t *testing.T) {
 		}
 	})
 }
+
+// TestCodeGuessesUnderConcurrency fires wrong second-factor codes at one
+// pending sign-in at once: no more are judged than the slow-down allows
+// (the rest are told to wait), as if they had come one by one.
+func TestCodeGuessesUnderConcurrency(t *testing.T) {
+	each(t, func(t *testing.T, dialect string) {
+		e := newAuthEnv(t, dialect)
+		acme := sqldbtest.MustTenant(t, e.db, "acme")
+		acc := e.mustAccount(tillit.KindUser, acme, "kari@acme.example", tillit.RoleReader)
+		e.mustSignIn(acc, "acme")
+		res, err := e.auth.Login(context.Background(), "acme", acc.Email, testPassword)
+		if err != nil || res.Next != tillit.NextMFA {
+			t.Fatalf("login: %+v, %v", res, err)
+		}
+		const n = 20
+		var wg sync.WaitGroup
+		codes := make(chan string, n)
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := e.auth.VerifySecondFactor(context.Background(), res.Pending, tillit.FactorTOTP, "000000")
+				codes <- tillit.ErrorCode(err)
+			}()
+		}
+		wg.Wait()
+		close(codes)
+		judged := 0
+		for c := range codes {
+			switch c {
+			case tillit.EUnauthenticated:
+				judged++
+			case tillit.ETooMany:
+			default:
+				t.Errorf("unexpected answer %q", c)
+			}
+		}
+		if judged != tillit.SlowdownThreshold {
+			t.Fatalf("%d wrong codes judged at once, want %d before the slow-down", judged, tillit.SlowdownThreshold)
+		}
+	})
+}

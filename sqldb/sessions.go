@@ -160,6 +160,18 @@ func minTime(a, b time.Time) time.Time {
 
 // pendingSession returns the unexpired pending sign-in of the secret in
 // one of the states, with its account. Errors: EUnauthenticated.
+// lockAccount locks the account's row until tx ends, so that concurrent
+// attempts at its codes are taken one at a time and each sees the failures
+// counted before it: a burst of guesses cannot slip past the slow-down and
+// the lockout. SQLite's write transactions are exclusive already.
+func (tx *Tx) lockAccount(ctx context.Context, id int64) error {
+	if tx.db.dialect != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, id)
+	return err
+}
+
 func (tx *Tx) pendingSession(ctx context.Context, secret string, states ...string) (*sessionRow, *accountRow, error) {
 	over := tillit.Errorf(tillit.EUnauthenticated, "the sign-in is unknown or over; sign in again")
 	if secret == "" || len(secret) > 100 {
@@ -174,6 +186,9 @@ func (tx *Tx) pendingSession(ctx context.Context, secret string, states ...strin
 	}
 	if !tx.now.Before(r.expiresAt) || !slices.Contains(states, r.state) {
 		return nil, nil, over
+	}
+	if err := tx.lockAccount(ctx, r.accountID); err != nil {
+		return nil, nil, err
 	}
 	a, err := accountByID(ctx, tx, r.accountID)
 	if err != nil {
