@@ -85,10 +85,8 @@ type AuditService interface {
 // in the event it writes in the change's transaction and marks it recorded,
 // and the web layer records it at the end of the request otherwise.
 type Request struct {
-	ID         string
-	ClientAddr string
-	Event      Event // Action, Target, Fields are set by whoever knows them
-	Recorded   bool  // the event was written in a change's transaction
+	Event    Event // RequestID, ClientAddr and At from the start; Action, Target, Fields set by whoever knows them
+	Recorded bool  // the event was written in a change's transaction
 }
 
 type requestKey struct{}

@@ -1,7 +1,6 @@
 package tillit
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 )
@@ -91,6 +90,3 @@ func (r Role) Covers(other Role) bool {
 
 // String returns the role's name.
 func (r Role) String() string { return string(r) }
-
-// GoString helps test failures read well.
-func (r Role) GoString() string { return fmt.Sprintf("Role(%q)", string(r)) }

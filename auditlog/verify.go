@@ -1,6 +1,7 @@
 package auditlog
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 
@@ -128,7 +129,7 @@ func (v *LogVerifier) Finish(headSize int64, headFrontier []byte) error {
 		return &Failure{Log: v.log, Index: min(n, headSize), Reason: fmt.Sprintf(
 			"the log's head says %d events, but %d are stored", headSize, n)}
 	}
-	if !equalBytes(headFrontier, v.front.Bytes()) {
+	if !bytes.Equal(headFrontier, v.front.Bytes()) {
 		return &Failure{Log: v.log, Index: -1, Reason: "the log's stored frontier was changed"}
 	}
 	return nil
@@ -138,5 +139,3 @@ func (v *LogVerifier) Finish(headSize int64, headFrontier []byte) error {
 func (v *LogVerifier) Report() Report {
 	return Report{Logs: 1, Events: v.front.Size(), Checkpoints: len(v.signed)}
 }
-
-func equalBytes(a, b []byte) bool { return string(a) == string(b) }

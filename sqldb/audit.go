@@ -22,15 +22,12 @@ var _ tillit.AuditService = (*AuditService)(nil)
 
 const eventColumns = `log_id, idx, at, actor, action, target, fields, outcome, request_id, client_addr`
 
-// scanEvent scans the eventColumns of a row, and hashes if given.
-func scanEvent(s interface{ Scan(...any) error }, hashes *[]byte) (*tillit.Event, error) {
+// scanEvent scans the eventColumns of a row.
+func scanEvent(s interface{ Scan(...any) error }) (*tillit.Event, error) {
 	var e tillit.Event
 	var at int64
 	var fields string
 	dest := []any{&e.Log, &e.Index, &at, &e.Actor, &e.Action, &e.Target, &fields, &e.Outcome, &e.RequestID, &e.ClientAddr}
-	if hashes != nil {
-		dest = append(dest, hashes)
-	}
 	if err := s.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -87,7 +84,7 @@ func (db *DB) findEvents(ctx context.Context, f tillit.EventFilter) ([]*tillit.E
 	defer rows.Close()
 	var events []*tillit.Event
 	for rows.Next() {
-		e, err := scanEvent(rows, nil)
+		e, err := scanEvent(rows)
 		if err != nil {
 			return nil, translate(err)
 		}

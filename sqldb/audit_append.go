@@ -143,7 +143,13 @@ func (tx *Tx) event(ctx context.Context, log int64, action, target string, field
 // request's event as recorded so the web layer does not write it again.
 // It must be the last write of the transaction's function.
 func (tx *Tx) record(ctx context.Context, e *tillit.Event) error {
-	if err := tx.appendEvents(ctx, []*tillit.Event{e}); err != nil {
+	return tx.recordWith(ctx, e)
+}
+
+// recordWith appends e, the request's event, followed by more events, and
+// marks e recorded as tx.record does. It must be the last write.
+func (tx *Tx) recordWith(ctx context.Context, e *tillit.Event, more ...*tillit.Event) error {
+	if err := tx.appendEvents(ctx, append([]*tillit.Event{e}, more...)); err != nil {
 		return err
 	}
 	if r := tillit.RequestFromContext(ctx); r != nil {

@@ -49,7 +49,7 @@ func TestChangeRecordsTheRequestEvent(t *testing.T) {
 		db := sqldbtest.Open(t, dialect, nil)
 		acme := sqldbtest.MustTenant(t, db, "acme")
 		_, _, admin := sqldbtest.MustToken(t, db, acme, tillit.RoleAdmin)
-		req := &tillit.Request{ID: "req-1", ClientAddr: "192.0.2.7", Event: tillit.Event{Log: acme.ID, RequestID: "req-1", ClientAddr: "192.0.2.7"}}
+		req := &tillit.Request{Event: tillit.Event{Log: acme.ID, RequestID: "req-1", ClientAddr: "192.0.2.7"}}
 		ctx := tillit.NewContextWithRequest(admin, req)
 		tok, _, err := sqldb.NewTokenService(db).CreateToken(ctx, tillit.TokenCreate{Name: "n", Role: tillit.RoleReader})
 		if err != nil {

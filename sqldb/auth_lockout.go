@@ -56,24 +56,6 @@ func (tx *Tx) actorEvent(ctx context.Context, log int64, actor, action, target s
 	return e
 }
 
-// recordWith appends e, the request's event, followed by more events, and
-// marks e recorded as tx.record does. It must be the last write.
-func (tx *Tx) recordWith(ctx context.Context, e *tillit.Event, more ...*tillit.Event) error {
-	if len(more) == 0 {
-		return tx.record(ctx, e)
-	}
-	if err := tx.appendEvents(ctx, append([]*tillit.Event{e}, more...)); err != nil {
-		return err
-	}
-	if r := tillit.RequestFromContext(ctx); r != nil {
-		tx.onCommit = append(tx.onCommit, func() {
-			r.Event = *e
-			r.Recorded = true
-		})
-	}
-	return nil
-}
-
 // fail records a failed attempt in its own transaction, counts it toward
 // the delays and the lockout if count is set, e-mails the account if this
 // failure locked it, and returns refused.

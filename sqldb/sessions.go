@@ -63,7 +63,7 @@ func (r *sessionRow) name() string { return fmt.Sprintf("session:%d", r.id) }
 // clientAddr returns the client address of the request of ctx, or "".
 func clientAddr(ctx context.Context) string {
 	if r := tillit.RequestFromContext(ctx); r != nil {
-		return r.ClientAddr
+		return r.Event.ClientAddr
 	}
 	return ""
 }

@@ -92,7 +92,7 @@ func (s *Server) writeErrorPage(w http.ResponseWriter, r *http.Request, err erro
 	v.Notice = ""
 	data := errorPage{Code: code, Status: status, Message: v.errorText("page", err)}
 	if req := tillit.RequestFromContext(r.Context()); req != nil {
-		data.RequestID = req.ID
+		data.RequestID = req.Event.RequestID
 	}
 	v.Data = data
 	body, rerr := renderPage("error", v)

@@ -53,7 +53,7 @@ func setSecurityHeaders(h http.Header, path string, pages bool) {
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	setSecurityHeaders(w.Header(), r.URL.Path, s.servesPages())
 	req := s.newRequest(r)
-	w.Header().Set("X-Request-Id", req.ID)
+	w.Header().Set("X-Request-Id", req.Event.RequestID)
 	r = r.WithContext(tillit.NewContextWithRequest(r.Context(), req))
 	tw := &trackingWriter{ResponseWriter: w}
 	defer s.recoverPanic(tw, r)
@@ -83,8 +83,6 @@ var anonymous = (*tillit.Principal)(nil).Actor()
 func (s *Server) newRequest(r *http.Request) *tillit.Request {
 	id, addr := s.requestID(r), s.clientAddr(r)
 	return &tillit.Request{
-		ID:         id,
-		ClientAddr: addr,
 		Event: tillit.Event{
 			Log:        tillit.OperatorLog,
 			At:         s.clock.Now().UTC().Truncate(time.Microsecond),

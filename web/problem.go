@@ -94,7 +94,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		Field:  tillit.ErrorField(err),
 	}
 	if req := tillit.RequestFromContext(r.Context()); req != nil {
-		p.RequestID = req.ID
+		p.RequestID = req.Event.RequestID
 	}
 	h := w.Header()
 	var m *methodNotAllowedError
@@ -121,7 +121,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 func (s *Server) logError(r *http.Request, err error) {
 	attrs := []any{"code", tillit.ErrorCode(err)}
 	if req := tillit.RequestFromContext(r.Context()); req != nil {
-		attrs = append(attrs, "request_id", req.ID, "action", req.Event.Action)
+		attrs = append(attrs, "request_id", req.Event.RequestID, "action", req.Event.Action)
 	}
 	attrs = append(attrs, "err", strings.TrimSpace(err.Error()))
 	s.logger.ErrorContext(r.Context(), "request failed", attrs...)

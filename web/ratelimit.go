@@ -28,7 +28,7 @@ func (s *Server) limit(r *http.Request) error {
 		return nil
 	}
 	req := tillit.RequestFromContext(r.Context())
-	ok, retry, err := s.limiter.Allow(r.Context(), "signin:"+req.ClientAddr, signInLimit, signInWindow)
+	ok, retry, err := s.limiter.Allow(r.Context(), "signin:"+req.Event.ClientAddr, signInLimit, signInWindow)
 	if err != nil {
 		return err
 	}
