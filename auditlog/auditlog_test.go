@@ -246,10 +246,9 @@ func TestVerifierCatchesTampering(t *testing.T) {
 			return ev, st, n, h
 		}, 8},
 		{"cut back behind a checkpoint", func() ([]*tillit.Event, [][]byte, int64, []byte) {
-			ev, st := clone()
-			st2, h := rehash(ev[:12])
-			_ = st
-			return ev[:12], st2, 12, h
+			ev, _ := clone()
+			st, h := rehash(ev[:12])
+			return ev[:12], st, 12, h
 		}, 12},
 		{"head disagrees", func() ([]*tillit.Event, [][]byte, int64, []byte) {
 			ev, st := clone()
