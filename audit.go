@@ -87,6 +87,11 @@ type AuditService interface {
 type Request struct {
 	Event    Event // RequestID, ClientAddr and At from the start; Action, Target, Fields set by whoever knows them
 	Recorded bool  // the event was written in a change's transaction
+
+	// Also are the other objects a read touched, each recorded as an event
+	// like Event but with its own Target and Fields: every person on a page
+	// of a list, every person a lookup found.
+	Also []Event
 }
 
 type requestKey struct{}
@@ -111,9 +116,18 @@ func Describe(ctx context.Context, action, target string, fields ...string) {
 	}
 }
 
+// AlsoTouched records, with the request's event, an event for one more
+// object a read touched (see Request.Also), if ctx carries a request.
+func AlsoTouched(ctx context.Context, target string, fields ...string) {
+	if r := RequestFromContext(ctx); r != nil {
+		r.Also = append(r.Also, Event{Target: target, Fields: fields})
+	}
+}
+
 // EventRecorder writes an event on its own, not as part of a change: the
 // event of a request that changed nothing (a read, a refusal). It returns
 // only once the event is stored; if it fails the request must fail.
 type EventRecorder interface {
-	RecordEvent(ctx context.Context, e *Event) error
+	// RecordEvent stores e and, in the same transaction, the events also.
+	RecordEvent(ctx context.Context, e *Event, also ...*Event) error
 }

@@ -13,14 +13,16 @@ var allowedImports = map[string][]string{
 	"tillit":                 {},
 	"tillit/auditlog":        {"tillit"},
 	"tillit/keyring":         {"tillit"},
-	"tillit/sqldb":           {"tillit", "tillit/auditlog", "tillit/keyring", "tillit/password", "tillit/totp", "tillit/notify"},
+	"tillit/sqldb":           {"tillit", "tillit/auditlog", "tillit/ident", "tillit/keyring", "tillit/password", "tillit/totp", "tillit/notify"},
 	"tillit/web":             {"tillit"},
+	"tillit/ident":           {"tillit"},
 	"tillit/password":        {"tillit"},
 	"tillit/totp":            {},
 	"tillit/notify":          {"tillit"},
+	"tillit/peoplefile":      {"tillit"},
 	"tillit/notify/smtptest": {"tillit", "tillit/notify"},
 	"tillit/notify/smstest":  {"tillit", "tillit/notify"},
-	"tillit/sqldb/sqldbtest": {"tillit", "tillit/sqldb"},
+	"tillit/sqldb/sqldbtest": {"tillit", "tillit/keyring", "tillit/sqldb"},
 }
 
 // TestImportRules checks the dependency rules of the packages: the root

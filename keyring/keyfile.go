@@ -22,7 +22,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 )
 
 // RootKeySize is the size in bytes of the root key.
@@ -149,22 +148,15 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// LoadOrCreateRootKey returns the root key kept at path as base64 text,
-// creating the file with a new random key (mode 0600) if it does not exist.
-// A file that others may read, or that does not hold exactly RootKeySize
-// bytes, is refused.
+// LoadOrCreateRootKey returns version 1 of the root keys kept at path (see
+// LoadRootKeys), creating the file with a new random key if it does not
+// exist.
 func LoadOrCreateRootKey(path string) (*[RootKeySize]byte, error) {
-	text, _, err := LoadOrCreateKeyFile(path, newRootKeyText)
+	keys, err := LoadRootKeys(path)
 	if err != nil {
 		return nil, err
 	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(text)))
-	if err != nil || len(raw) != RootKeySize {
-		return nil, fmt.Errorf("root key file %s does not hold %d bytes of base64; restore it from your backup (without it, sealed data cannot be read)", path, RootKeySize)
-	}
-	key := new([RootKeySize]byte)
-	copy(key[:], raw)
-	return key, nil
+	return keys.First(), nil
 }
 
 // newRootKeyText returns a new random root key as base64 text with a

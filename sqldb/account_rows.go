@@ -35,9 +35,10 @@ const accountColumns = `id, kind, tenant_id, email_sealed, role, blocked, passwo
 	totp_last_step, phone_sealed, failed_count, delay_until, locked_until, created_at, last_sign_in_at,
 	(SELECT COUNT(*) FROM passkeys WHERE passkeys.account_id = accounts.id)`
 
-// querier is what reads a row: the read pool or a transaction.
+// querier is what reads: the read pool or a transaction.
 type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 func scanAccount(s interface{ Scan(...any) error }) (*accountRow, error) {

@@ -176,7 +176,7 @@ type groupCommit struct {
 
 // pending is an event waiting to be written.
 type pending struct {
-	e    *tillit.Event
+	e    []*tillit.Event // the request's event, then those it also touched
 	done chan outcome // one outcome: the result, or the lead
 }
 
@@ -189,9 +189,9 @@ type outcome struct {
 // refusal), batched with the events of concurrent requests in one
 // transaction (group commit). It returns once the event is stored, so a
 // request can fail closed. Errors: EUnavailable.
-func (db *DB) RecordEvent(ctx context.Context, e *tillit.Event) error {
+func (db *DB) RecordEvent(ctx context.Context, e *tillit.Event, also ...*tillit.Event) error {
 	g := &db.group
-	p := &pending{e: e, done: make(chan outcome, 1)}
+	p := &pending{e: append([]*tillit.Event{e}, also...), done: make(chan outcome, 1)}
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
@@ -220,9 +220,9 @@ func (db *DB) lead(p *pending) error {
 	g.queue = g.queue[n:]
 	g.mu.Unlock()
 
-	events := make([]*tillit.Event, len(batch))
-	for i, q := range batch {
-		events[i] = q.e
+	var events []*tillit.Event
+	for _, q := range batch {
+		events = append(events, q.e...)
 	}
 	ctx := context.Background() // the batch is other requests' too
 	err := db.withTx(ctx, func(tx *Tx) error { return tx.appendEvents(ctx, events) })

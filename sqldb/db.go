@@ -38,6 +38,7 @@ const (
 // DB is an open store. Its services share it.
 type DB struct {
 	dialect string
+	schema  string  // dataSchema or keystoreSchema: which migrations it has
 	write   *sql.DB // SQLite: one connection, so writers queue in Go, not in SQLITE_BUSY
 	read    *sql.DB // SQLite: a pool of readers; PostgreSQL: the same pool as write
 	clock   tillit.Clock
@@ -56,7 +57,11 @@ func IsPostgres(u string) bool {
 
 // Open opens the database; it does not migrate. Errors: EUnavailable.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
-	db := &DB{clock: cfg.Clock, logger: cfg.Logger}
+	return open(ctx, cfg, dataSchema)
+}
+
+func open(ctx context.Context, cfg Config, schema string) (*DB, error) {
+	db := &DB{clock: cfg.Clock, logger: cfg.Logger, schema: schema}
 	db.group.idle.L = &db.group.mu
 	if db.clock == nil {
 		db.clock = tillit.SystemClock{}
@@ -77,7 +82,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.closeConns()
 		return nil, &tillit.Error{Code: tillit.EUnavailable, Message: "the database cannot be opened", Err: err}
 	}
-	db.prepareHot(ctx)
+	if schema == dataSchema {
+		db.prepareHot(ctx)
+	}
 	return db, nil
 }
 
@@ -142,7 +149,7 @@ func (db *DB) Ready(ctx context.Context) error {
 	if err != nil {
 		return &tillit.Error{Code: tillit.EUnavailable, Message: "the database is not ready", Err: err}
 	}
-	if want := latestMigration(db.dialect); v != want {
+	if want := latestMigration(db.schema, db.dialect); v != want {
 		return &tillit.Error{Code: tillit.EUnavailable, Message: "the database is not migrated",
 			Err: fmt.Errorf("schema version %d, want %d", v, want)}
 	}

@@ -20,10 +20,16 @@ type migration struct {
 	sql     string
 }
 
-// migrations returns the dialect's migrations by version. File names are
-// NNNN_name.sql; a malformed name is a bug caught by the tests.
-func migrations(dialect string) []migration {
-	dir := path.Join("migrations", dialect)
+// The sets of migrations: the data database's, and the key store's.
+const (
+	dataSchema     = ""
+	keystoreSchema = "keystore"
+)
+
+// migrations returns the migrations of a set for a dialect by version. File
+// names are NNNN_name.sql; a malformed name is a bug caught by the tests.
+func migrations(set, dialect string) []migration {
+	dir := path.Join("migrations", set, dialect)
 	entries, err := fs.ReadDir(migrationFS, dir)
 	if err != nil {
 		panic(err)
@@ -45,8 +51,8 @@ func migrations(dialect string) []migration {
 	return ms
 }
 
-func latestMigration(dialect string) int {
-	ms := migrations(dialect)
+func latestMigration(set, dialect string) int {
+	ms := migrations(set, dialect)
 	return ms[len(ms)-1].version
 }
 
@@ -60,7 +66,7 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 		return nil, translate(err)
 	}
 	var applied []string
-	for _, m := range migrations(db.dialect) {
+	for _, m := range migrations(db.schema, db.dialect) {
 		done, err := db.applyMigration(ctx, m)
 		if err != nil {
 			return applied, fmt.Errorf("migration %s: %w", m.name, err)

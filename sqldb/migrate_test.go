@@ -8,7 +8,13 @@ import (
 // TestMigrationsMatch checks that both dialects have the same numbered
 // migrations, each with a unique version and the same name.
 func TestMigrationsMatch(t *testing.T) {
-	lite, pg := migrations(SQLite), migrations(Postgres)
+	for _, set := range []string{dataSchema, keystoreSchema} {
+		checkMigrationsMatch(t, set)
+	}
+}
+
+func checkMigrationsMatch(t *testing.T, set string) {
+	lite, pg := migrations(set, SQLite), migrations(set, Postgres)
 	if len(lite) == 0 || len(lite) != len(pg) {
 		t.Fatalf("%d SQLite migrations, %d PostgreSQL", len(lite), len(pg))
 	}

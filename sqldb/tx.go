@@ -53,7 +53,7 @@ var hotStatements = []string{selectHead, updateHead, insertOneEvent}
 // prepareHot prepares the hot statements, if the schema has their tables.
 // It must not run inside a transaction of the write pool.
 func (db *DB) prepareHot(ctx context.Context) {
-	if db.dialect != SQLite {
+	if db.dialect != SQLite || db.schema != dataSchema {
 		return
 	}
 	db.stmtMu.Lock()
@@ -149,3 +149,6 @@ func timePtr(n sql.NullInt64) *time.Time {
 	t := fromMicros(n.Int64)
 	return &t
 }
+
+// isConflict reports whether err is a translated unique violation.
+func isConflict(err error) bool { return tillit.ErrorCode(err) == tillit.EConflict }

@@ -42,7 +42,13 @@ func (s *Server) audited(w http.ResponseWriter, r *http.Request, serve handlerFu
 func (s *Server) record(ctx context.Context, req *tillit.Request) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	if err := s.recorder.RecordEvent(ctx, &req.Event); err != nil {
+	also := make([]*tillit.Event, len(req.Also))
+	for i, a := range req.Also {
+		e := req.Event
+		e.Target, e.Fields = a.Target, a.Fields
+		also[i] = &e
+	}
+	if err := s.recorder.RecordEvent(ctx, &req.Event, also...); err != nil {
 		return &tillit.Error{
 			Code:    tillit.EUnavailable,
 			Message: "the request could not be written to the audit log, so it was not answered; try again later",

@@ -22,8 +22,8 @@ type spyRecorder struct {
 	errs   []error
 }
 
-func (s *spyRecorder) RecordEvent(ctx context.Context, e *tillit.Event) error {
-	err := s.next.RecordEvent(ctx, e)
+func (s *spyRecorder) RecordEvent(ctx context.Context, e *tillit.Event, also ...*tillit.Event) error {
+	err := s.next.RecordEvent(ctx, e, also...)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.events, s.errs = append(s.events, *e), append(s.errs, err)
@@ -56,7 +56,7 @@ func (s *spyRecorder) byRequest(tb testing.TB, id string) tillit.Event {
 // failingRecorder cannot write the audit log.
 type failingRecorder struct{}
 
-func (failingRecorder) RecordEvent(context.Context, *tillit.Event) error {
+func (failingRecorder) RecordEvent(context.Context, *tillit.Event, ...*tillit.Event) error {
 	return errors.New("disk full")
 }
 

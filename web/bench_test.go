@@ -17,7 +17,7 @@ import (
 // what recording the audit event adds to a request; no server uses it.
 type nopRecorder struct{}
 
-func (nopRecorder) RecordEvent(context.Context, *tillit.Event) error { return nil }
+func (nopRecorder) RecordEvent(context.Context, *tillit.Event, ...*tillit.Event) error { return nil }
 
 // BenchmarkAuthenticatedRequest measures GET /api/v1/me end to end over
 // HTTPS on keep-alive connections: TLS, routing, token look-up, the tenant

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"tillit"
+	"tillit/keyring"
 	"tillit/sqldb"
 )
 
@@ -119,4 +120,42 @@ func MustToken(tb testing.TB, db *sqldb.DB, tenant *tillit.Tenant, role tillit.R
 		tb.Fatal(err)
 	}
 	return tok, secret, tillit.NewContextWithPrincipal(context.Background(), p)
+}
+
+// Keys opens a key store of its own for dialect (a SQLite file, or a fresh
+// PostgreSQL database apart from the data's), migrates it, and returns a
+// keyring over it with a new root key file.
+func Keys(tb testing.TB, dialect string, clock tillit.Clock) (*keyring.Keyring, *sqldb.KeyStore) {
+	tb.Helper()
+	ctx := context.Background()
+	u := URL(tb, dialect)
+	if dialect == sqldb.SQLite {
+		u = filepath.Join(tb.TempDir(), "keys.db")
+	}
+	ks, err := sqldb.OpenKeyStore(ctx, sqldb.Config{URL: u, Clock: clock})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ks.Close() })
+	if _, err := ks.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	rootPath := filepath.Join(tb.TempDir(), "root.key")
+	kr, err := keyring.New(keyring.Config{
+		Roots: func() (*keyring.RootKeys, error) { return keyring.LoadRootKeys(rootPath) },
+		Store: ks, Clock: clock,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return kr, ks
+}
+
+// People opens a store and a key store for dialect and returns the
+// register over them.
+func People(tb testing.TB, dialect string, clock tillit.Clock) (*sqldb.DB, *sqldb.PeopleService) {
+	tb.Helper()
+	db := Open(tb, dialect, clock)
+	kr, _ := Keys(tb, dialect, clock)
+	return db, sqldb.NewPeopleService(db, kr)
 }

@@ -1,0 +1,39 @@
+-- The register: people and their records. Personal values are sealed under
+-- each person's key (kept in the key store, not here); lookups go through
+-- blind indexes (truncated HMACs of the normalised value under a tenant's
+-- index key). Ids are random (53 bits), made before the key and the row.
+CREATE TABLE tenant_schemas (
+    tenant_id   BIGINT PRIMARY KEY REFERENCES tenants (id),
+    schema      TEXT   NOT NULL,
+    updated_at  BIGINT NOT NULL
+);
+
+CREATE TABLE people (
+    id                BIGINT PRIMARY KEY,
+    tenant_id         BIGINT NOT NULL REFERENCES tenants (id),
+    sealed            BYTEA  NOT NULL,
+    plain             TEXT   NOT NULL,
+    email_idx         BYTEA,
+    phone_idx         BYTEA,
+    national_id_idx   BYTEA,
+    collected_at      BIGINT NOT NULL,
+    updated_at        BIGINT NOT NULL,
+    last_activity_at  BIGINT NOT NULL
+);
+CREATE INDEX people_tenant ON people (tenant_id, id);
+CREATE UNIQUE INDEX people_email ON people (tenant_id, email_idx) WHERE email_idx IS NOT NULL;
+CREATE INDEX people_phone ON people (tenant_id, phone_idx) WHERE phone_idx IS NOT NULL;
+CREATE UNIQUE INDEX people_national_id ON people (tenant_id, national_id_idx) WHERE national_id_idx IS NOT NULL;
+
+CREATE TABLE records (
+    id           BIGINT PRIMARY KEY,
+    tenant_id    BIGINT NOT NULL,
+    person_id    BIGINT NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+    category     TEXT   NOT NULL,
+    title        BYTEA  NOT NULL,
+    body         BYTEA  NOT NULL,
+    occurred_at  BIGINT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    updated_at   BIGINT NOT NULL
+);
+CREATE INDEX records_person ON records (tenant_id, person_id, occurred_at, id);

@@ -1,0 +1,306 @@
+package sqldb
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"time"
+
+	"tillit"
+)
+
+// importBatch is how many people one transaction of an import writes.
+const importBatch = 1000
+
+// maxRefusals bounds the refused lines an import reports one by one.
+const maxRefusals = 1000
+
+// importRow is one line of an import on its way to the database.
+type importRow struct {
+	line     int
+	p        *tillit.Person
+	err      error // refused: why
+	ix       personIndexes
+	values   personValues
+	plain    []byte
+	emailIdx []byte
+	phoneIdx []byte
+	nidIdx   []byte
+	fields   []string
+}
+
+// errRefusedFile rolls back an all-or-nothing import that refused a line.
+var errRefusedFile = errors.New("sqldb: the import refused a line")
+
+// ImportPeople implements tillit.ImportService. Lines are read in batches;
+// each batch is validated and sealed on every CPU, then written in one
+// transaction with an audit event per person created. People whose
+// national id or e-mail another person has (in the register or earlier in
+// the file) are refused as duplicates. With AllOrNothing the whole import
+// is one transaction and any refused line rolls it back.
+func (s *PeopleService) ImportPeople(ctx context.Context, src tillit.ImportSource, opts tillit.ImportOptions, progress func(lines int)) (*tillit.ImportResult, error) {
+	tillit.Describe(ctx, "person.import", "")
+	pr, err := tillit.Authorize(ctx, tillit.PermPersonWrite)
+	if err != nil {
+		return nil, err
+	}
+	settings, schema, err := s.tenantContext(ctx, s.db.read, pr.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	res := &tillit.ImportResult{Refused: []tillit.ImportRefusal{}}
+	refused := 0
+	refuse := func(line int, err error, dup bool) {
+		refused++
+		if len(res.Refused) < maxRefusals {
+			res.Refused = append(res.Refused, tillit.ImportRefusal{Line: line, Field: tillit.ErrorField(err),
+				Reason: tillit.ErrorMessage(err), Duplicate: dup})
+		}
+	}
+	var created []int64 // all-or-nothing: the keys to destroy if it rolls back
+	lines := 0
+	run := func(tx *Tx) error {
+		for {
+			batch, readErr := readBatch(src, importBatch)
+			if readErr != nil && !errors.Is(readErr, io.EOF) {
+				return readErr
+			}
+			lines += len(batch)
+			if len(batch) > 0 {
+				s.prepareImport(ctx, pr.TenantID, batch, schema, settings)
+				write := func(tx *Tx) error {
+					ids, err := s.writeImport(ctx, tx, pr.TenantID, batch, refuse, opts.AllOrNothing && refused > 0)
+					res.Created += len(ids)
+					created = append(created, ids...)
+					return err
+				}
+				var err error
+				if tx != nil {
+					err = write(tx)
+				} else {
+					created = created[:0]
+					err = s.db.withTx(ctx, write)
+					if err != nil {
+						res.Created -= len(created)
+						s.destroyUnused(ctx, pr.TenantID, created)
+					}
+				}
+				if err != nil {
+					return err
+				}
+				if progress != nil {
+					progress(lines)
+				}
+			}
+			if readErr != nil { // io.EOF
+				if opts.AllOrNothing && refused > 0 {
+					return errRefusedFile
+				}
+				return nil
+			}
+		}
+	}
+	if opts.AllOrNothing {
+		err = s.db.withTx(ctx, run)
+	} else {
+		err = run(nil)
+	}
+	res.Imported = res.Created > 0 || refused == 0
+	if errors.Is(err, errRefusedFile) {
+		s.destroyUnused(ctx, pr.TenantID, created)
+		res.Created, res.Imported = 0, false
+		err = nil
+	}
+	tillit.Describe(ctx, "person.import", "", fmt.Sprintf("created:%d", res.Created), fmt.Sprintf("refused:%d", refused))
+	if err != nil {
+		var te *tillit.Error
+		if !errors.As(err, &te) {
+			err = &tillit.Error{Code: tillit.EInvalid, Message: fmt.Sprintf("the import stopped after line %d: %v; %d people were created before", lines, err, res.Created), Err: err}
+		}
+		return res, err
+	}
+	return res, nil
+}
+
+// destroyUnused destroys the keys of people who were not stored.
+func (s *PeopleService) destroyUnused(ctx context.Context, tenantID int64, ids []int64) {
+	if len(ids) == 0 {
+		return
+	}
+	if _, err := s.keys.DestroyPersonKeys(context.WithoutCancel(ctx), tenantID, ids); err != nil {
+		s.db.logger.Warn("unused person keys were not destroyed", "err", err, "keys", len(ids))
+	}
+}
+
+// readBatch reads up to n lines of src. A line the source cannot read as a
+// person is kept with its error; any other error ends the batch.
+func readBatch(src tillit.ImportSource, n int) ([]*importRow, error) {
+	batch := make([]*importRow, 0, n)
+	for len(batch) < n {
+		p, line, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			return batch, io.EOF
+		}
+		if err != nil && tillit.ErrorCode(err) != tillit.EInvalid {
+			return batch, err
+		}
+		batch = append(batch, &importRow{line: line, p: p, err: err})
+	}
+	return batch, nil
+}
+
+// prepareImport validates, normalises and indexes a batch, on every CPU.
+func (s *PeopleService) prepareImport(ctx context.Context, tenantID int64, batch []*importRow, schema *tillit.Schema, settings tillit.TenantSettings) {
+	now := s.db.now()
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(batch); i += workers {
+				r := batch[i]
+				if r.err != nil {
+					continue
+				}
+				r.err = r.prepare(ctx, s, tenantID, schema, settings, now)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func (r *importRow) prepare(ctx context.Context, s *PeopleService, tenantID int64, schema *tillit.Schema, settings tillit.TenantSettings, now time.Time) error {
+	var err error
+	if r.ix, err = normalizePerson(r.p, schema, settings, now); err != nil {
+		return err
+	}
+	var plain map[string]any
+	if r.values, plain, err = valuesOf(r.p, schema); err != nil {
+		return tillit.Internal(err)
+	}
+	if r.plain, err = json.Marshal(plain); err != nil {
+		return tillit.Internal(err)
+	}
+	r.fields = places(r.values, plain)
+	if r.emailIdx, r.phoneIdx, r.nidIdx, err = s.indexes(ctx, tenantID, r.ix); err != nil {
+		return keyError(err)
+	}
+	if r.p.CollectedAt.IsZero() {
+		r.p.CollectedAt = now
+	}
+	r.p.CollectedAt = r.p.CollectedAt.UTC().Truncate(time.Microsecond)
+	return nil
+}
+
+// writeImport refuses the batch's duplicates, stores keys for the rest and
+// writes them with their events in tx. dryRun (an all-or-nothing import
+// that has refused a line already) only reports.
+func (s *PeopleService) writeImport(ctx context.Context, tx *Tx, tenantID int64, batch []*importRow,
+	refuse func(int, error, bool), dryRun bool) ([]int64, error) {
+	taken, err := s.takenIndexes(ctx, tx, tenantID, batch)
+	if err != nil {
+		return nil, err
+	}
+	var ok []*importRow
+	for _, r := range batch {
+		if r.err != nil {
+			refuse(r.line, r.err, false)
+			continue
+		}
+		dup := ""
+		if r.nidIdx != nil && taken[string(r.nidIdx)] {
+			dup = tillit.AttrNationalID
+		} else if r.emailIdx != nil && taken[string(r.emailIdx)] {
+			dup = tillit.AttrEmail
+		}
+		if dup != "" {
+			refuse(r.line, tillit.FieldErrorf(dup, "another person in the register or earlier in the file has this %s", dup), true)
+			continue
+		}
+		for _, b := range [][]byte{r.nidIdx, r.emailIdx} {
+			if b != nil {
+				taken[string(b)] = true
+			}
+		}
+		ok = append(ok, r)
+	}
+	if dryRun || len(ok) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(ok))
+	for i, r := range ok {
+		r.p.ID = newID()
+		ids[i] = r.p.ID
+	}
+	keys, err := s.keys.NewPersonKeys(ctx, tenantID, ids)
+	if err != nil {
+		return nil, keyError(err)
+	}
+	events := make([]*tillit.Event, len(ok))
+	const cols = 10
+	for chunk := range chunks(ok, 100) {
+		args := make([]any, 0, cols*len(chunk))
+		for _, r := range chunk {
+			args = append(args, r.p.ID, tenantID, encodeSealed(sealValues(keys[indexOf(ok, r)], r.values, nil, nil)), string(r.plain),
+				r.emailIdx, r.phoneIdx, r.nidIdx, micros(r.p.CollectedAt), micros(tx.now), micros(tx.now))
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO people (id, tenant_id, sealed, plain, email_idx, phone_idx, national_id_idx,
+			collected_at, updated_at, last_activity_at) VALUES `+valueRows(len(chunk), cols), args...); err != nil {
+			return ids, err
+		}
+	}
+	for i, r := range ok {
+		events[i] = tx.event(ctx, tenantID, "person.create", personTarget(r.p.ID), r.fields...)
+	}
+	return ids, tx.appendEvents(ctx, events)
+}
+
+func indexOf(rows []*importRow, r *importRow) int {
+	for i, x := range rows {
+		if x == r {
+			return i
+		}
+	}
+	return -1
+}
+
+// takenIndexes returns which of the batch's national-id and e-mail
+// indexes another person of the tenant has.
+func (s *PeopleService) takenIndexes(ctx context.Context, tx *Tx, tenantID int64, batch []*importRow) (map[string]bool, error) {
+	taken := map[string]bool{}
+	for _, col := range []string{"national_id_idx", "email_idx"} {
+		var idx []any
+		for _, r := range batch {
+			b := r.emailIdx
+			if col == "national_id_idx" {
+				b = r.nidIdx
+			}
+			if r.err == nil && b != nil {
+				idx = append(idx, b)
+			}
+		}
+		for chunk := range chunks(idx, keyChunk) {
+			rows, err := tx.QueryContext(ctx, `SELECT `+col+` FROM people WHERE tenant_id = $1 AND `+col+` IN (`+
+				placeholders(2, len(chunk))+`)`, append([]any{tenantID}, chunk...)...)
+			if err != nil {
+				return nil, err
+			}
+			for rows.Next() {
+				var b []byte
+				if err := rows.Scan(&b); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				taken[string(b)] = true
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return taken, nil
+}
