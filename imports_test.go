@@ -14,7 +14,7 @@ var allowedImports = map[string][]string{
 	"tillit/auditlog":        {"tillit"},
 	"tillit/keyring":         {"tillit"},
 	"tillit/sqldb":           {"tillit", "tillit/auditlog", "tillit/ident", "tillit/keyring", "tillit/password", "tillit/totp", "tillit/notify"},
-	"tillit/web":             {"tillit"},
+	"tillit/web":             {"tillit", "tillit/peoplefile"},
 	"tillit/ident":           {"tillit"},
 	"tillit/password":        {"tillit"},
 	"tillit/totp":            {},

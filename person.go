@@ -188,3 +188,12 @@ type ImportService interface {
 	// with the number of lines read so far now and then.
 	ImportPeople(ctx context.Context, src ImportSource, opts ImportOptions, progress func(lines int)) (*ImportResult, error)
 }
+
+// Register is the whole of a tenant's register: people, their records,
+// the schema and imports.
+type Register interface {
+	PersonService
+	RecordService
+	SchemaService
+	ImportService
+}

@@ -55,7 +55,6 @@ const (
 	selectHead     = `SELECT size, frontier FROM audit_logs WHERE id = $1`
 	updateHead     = `UPDATE audit_logs SET size = $1, frontier = $2 WHERE id = $3`
 	insertEvent    = `INSERT INTO audit_events (log_id, idx, at, actor, action, target, fields, outcome, request_id, client_addr, hashes) VALUES `
-	eventValues    = `($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)`
 	insertOneEvent = insertEvent + `($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`
 )
 
@@ -64,11 +63,9 @@ func (tx *Tx) appendToLog(ctx context.Context, log int64, events []*tillit.Event
 	if err != nil {
 		return err
 	}
-	var q strings.Builder
-	q.WriteString(insertEvent)
 	args := make([]any, 0, len(events)*11)
 	var buf []byte
-	for i, e := range events {
+	for _, e := range events {
 		e.Index = front.Size()
 		if e.At.IsZero() {
 			e.At = tx.now
@@ -76,15 +73,10 @@ func (tx *Tx) appendToLog(ctx context.Context, log int64, events []*tillit.Event
 		e.At = e.At.UTC().Truncate(time.Microsecond) // the store keeps microseconds
 		buf = auditlog.AppendLeaf(buf[:0], e)
 		hashes := front.Append(tlog.RecordHash(buf))
-		if i > 0 {
-			q.WriteByte(',')
-		}
-		n := len(args)
-		fmt.Fprintf(&q, eventValues, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
 		args = append(args, e.Log, e.Index, micros(e.At), e.Actor, e.Action, e.Target,
 			strings.Join(e.Fields, ","), e.Outcome, e.RequestID, e.ClientAddr, auditlog.JoinHashes(hashes))
 	}
-	if err := tx.execHot(ctx, q.String(), args...); err != nil {
+	if err := tx.insertRows(ctx, insertEvent, 11, args); err != nil {
 		return fmt.Errorf("append to audit log %d: %w", log, err)
 	}
 	return tx.execHot(ctx, updateHead, front.Size(), front.Bytes(), log)

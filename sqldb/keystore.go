@@ -107,7 +107,7 @@ func (s *KeyStore) PersonKeys(ctx context.Context, tenantID int64, personIDs []i
 		var rows *sql.Rows
 		var err error
 		if len(chunk) == 1 {
-			rows, err = s.db.read.QueryContext(ctx, `SELECT person_id, version, wrapped FROM person_keys
+			rows, err = s.db.query(ctx, `SELECT person_id, version, wrapped FROM person_keys
 				WHERE tenant_id = $1 AND person_id = $2`, tenantID, chunk[0])
 		} else {
 			args := make([]any, 0, len(chunk)+1)
@@ -116,7 +116,7 @@ func (s *KeyStore) PersonKeys(ctx context.Context, tenantID int64, personIDs []i
 				args = append(args, id)
 			}
 			rows, err = s.db.read.QueryContext(ctx, `SELECT person_id, version, wrapped FROM person_keys
-				WHERE tenant_id = $1 AND person_id IN (`+placeholders(2, len(chunk))+`)`, args...)
+				WHERE tenant_id = $1 AND person_id IN (`+s.db.params(2, len(chunk))+`)`, args...)
 		}
 		if err != nil {
 			return nil, translate(err)
@@ -139,18 +139,12 @@ func (s *KeyStore) PersonKeys(ctx context.Context, tenantID int64, personIDs []i
 
 // InsertPersonKeys implements keyring.Store.
 func (s *KeyStore) InsertPersonKeys(ctx context.Context, keys []keyring.PersonKeyRow) error {
+	args := make([]any, 0, 4*len(keys))
+	for _, k := range keys {
+		args = append(args, k.TenantID, k.PersonID, k.Version, k.Wrapped)
+	}
 	return s.db.withTx(ctx, func(tx *Tx) error {
-		for chunk := range chunks(keys, keyChunk) {
-			args := make([]any, 0, 4*len(chunk))
-			for _, k := range chunk {
-				args = append(args, k.TenantID, k.PersonID, k.Version, k.Wrapped)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO person_keys (tenant_id, person_id, version, wrapped) VALUES `+
-				valueRows(len(chunk), 4), args...); err != nil {
-				return err
-			}
-		}
-		return nil
+		return tx.insertRows(ctx, `INSERT INTO person_keys (tenant_id, person_id, version, wrapped) VALUES `, 4, args)
 	})
 }
 
@@ -164,7 +158,7 @@ func (s *KeyStore) DeletePersonKeys(ctx context.Context, tenantID int64, personI
 				args = append(args, id)
 			}
 			res, err := tx.ExecContext(ctx, `DELETE FROM person_keys WHERE tenant_id = $1 AND person_id IN (`+
-				placeholders(2, len(chunk))+`)`, args...)
+				s.db.params(2, len(chunk))+`)`, args...)
 			if err != nil {
 				return err
 			}

@@ -62,6 +62,9 @@ func personNotFound() error {
 func (s *PeopleService) tenantContext(ctx context.Context, q querier, tenantID int64) (tillit.TenantSettings, *tillit.Schema, error) {
 	var settings string
 	var schema sql.NullString
+	if q == querier(s.db.read) {
+		q = hotReads{s.db}
+	}
 	err := q.QueryRowContext(ctx, `SELECT t.settings, s.schema FROM tenants t
 		LEFT JOIN tenant_schemas s ON s.tenant_id = t.id WHERE t.id = $1`, tenantID).Scan(&settings, &schema)
 	if err != nil {
@@ -103,16 +106,33 @@ func conflictOf(err error, ix personIndexes) error {
 	if !isConflict(err) {
 		return err
 	}
-	if ix.nationalID != "" && ix.email != "" {
+	field := conflictField(err)
+	if field == "" && ix.nationalID != "" && ix.email != "" {
 		return &tillit.Error{Code: tillit.EConflict, Field: tillit.AttrNationalID,
 			Message: "another person in your register has this national_id or email; look them up instead of adding them twice"}
 	}
-	field := tillit.AttrEmail
-	if ix.nationalID != "" {
-		field = tillit.AttrNationalID
+	if field == "" {
+		field = tillit.AttrEmail
+		if ix.nationalID != "" {
+			field = tillit.AttrNationalID
+		}
 	}
 	return &tillit.Error{Code: tillit.EConflict, Field: field,
 		Message: fmt.Sprintf("another person in your register has this %s; look them up instead of adding them twice", field)}
+}
+
+// conflictField names the attribute whose unique index a translated unique
+// violation is of (by column in SQLite's message, by index in
+// PostgreSQL's), or "" if it does not say.
+func conflictField(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "national_id_idx"), strings.Contains(msg, "people_national_id"):
+		return tillit.AttrNationalID
+	case strings.Contains(msg, "email_idx"), strings.Contains(msg, "people_email"):
+		return tillit.AttrEmail
+	}
+	return ""
 }
 
 // CreatePerson implements tillit.PersonService. Errors: EInvalid,
@@ -228,6 +248,9 @@ func openPerson(pk *keyring.PersonKey, r personRow) (*tillit.Person, personValue
 // readPerson reads and opens a person of the tenant. A person without a
 // row or without a key is ENotFound.
 func (s *PeopleService) readPerson(ctx context.Context, q querier, tenantID, id int64) (*tillit.Person, personValues, map[string][]byte, error) {
+	if q == querier(s.db.read) {
+		q = hotReads{s.db}
+	}
 	r, err := scanPersonRow(q.QueryRowContext(ctx, `SELECT `+personColumns+` FROM people WHERE id = $1 AND tenant_id = $2`, id, tenantID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, nil, personNotFound()
@@ -300,6 +323,12 @@ func (s *PeopleService) UpdatePerson(ctx context.Context, id int64, patch json.R
 			return nil, tillit.FieldErrorf(k, "%s cannot be changed", k)
 		}
 	}
+	if v, ok := patchDoc["collected_at"]; ok {
+		s, _ := v.(string)
+		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+			return nil, tillit.FieldErrorf("collected_at", "collected_at must be a time such as 2024-05-06T07:08:09Z; it cannot be removed")
+		}
+	}
 	var out *tillit.Person
 	var ix personIndexes
 	err = s.db.withTx(ctx, func(tx *Tx) error {
@@ -314,6 +343,17 @@ func (s *PeopleService) UpdatePerson(ctx context.Context, id int64, patch json.R
 		p, err := mergePerson(old, patchDoc)
 		if err != nil {
 			return err
+		}
+		p.CollectedAt = p.CollectedAt.UTC().Truncate(time.Microsecond)
+		// Values of attributes the schema no longer has are dropped when
+		// the person is written, unless the patch sets them (refused below).
+		patchAttrs, _ := patchDoc["attributes"].(map[string]any)
+		for name := range p.Attributes {
+			if _, ok := schema.Attribute(name); !ok {
+				if _, set := patchAttrs[name]; !set {
+					delete(p.Attributes, name)
+				}
+			}
 		}
 		// A national id's country may be left out when the id is patched.
 		if _, ok := patchDoc[tillit.AttrNationalID]; ok {
@@ -332,6 +372,10 @@ func (s *PeopleService) UpdatePerson(ctx context.Context, id int64, patch json.R
 			return err
 		}
 		changed := changedPlaces(oldValues, old.Attributes, values, plain)
+		if !p.CollectedAt.Equal(old.CollectedAt) {
+			changed = append(changed, "collected_at")
+			slices.Sort(changed)
+		}
 		tillit.Describe(ctx, "person.update", personTarget(id), changed...)
 		pk, err := s.keys.PersonKey(ctx, pr.TenantID, id)
 		if err != nil {
@@ -640,9 +684,10 @@ func (s *PeopleService) LookupPeople(ctx context.Context, l tillit.PersonLookup)
 	if err != nil {
 		return nil, err
 	}
+	l.Email, l.Phone, l.NationalID = strings.TrimSpace(l.Email), strings.TrimSpace(l.Phone), strings.TrimSpace(l.NationalID)
 	set := 0
 	for _, v := range []string{l.Email, l.Phone, l.NationalID} {
-		if strings.TrimSpace(v) != "" {
+		if v != "" {
 			set++
 		}
 	}
@@ -702,8 +747,8 @@ func (s *PeopleService) LookupPeople(ctx context.Context, l tillit.PersonLookup)
 		}
 		args = append(args, b)
 	}
-	rows, err := s.db.read.QueryContext(ctx, `SELECT `+personColumns+` FROM people WHERE tenant_id = $1 AND `+
-		column+` IN (`+placeholders(2, len(wanted))+`) ORDER BY id LIMIT 1000`, args...)
+	rows, err := s.db.query(ctx, `SELECT `+personColumns+` FROM people WHERE tenant_id = $1 AND `+
+		column+` IN (`+s.db.params(2, len(wanted))+`) ORDER BY id LIMIT 1000`, args...)
 	if err != nil {
 		return nil, translate(err)
 	}

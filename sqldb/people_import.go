@@ -31,17 +31,21 @@ type importRow struct {
 	phoneIdx []byte
 	nidIdx   []byte
 	fields   []string
+	keyed    bool   // its key is in the key store
+	sealed   []byte // its sealed values, encoded
 }
 
 // errRefusedFile rolls back an all-or-nothing import that refused a line.
 var errRefusedFile = errors.New("sqldb: the import refused a line")
 
-// ImportPeople implements tillit.ImportService. Lines are read in batches;
-// each batch is validated and sealed on every CPU, then written in one
-// transaction with an audit event per person created. People whose
-// national id or e-mail another person has (in the register or earlier in
-// the file) are refused as duplicates. With AllOrNothing the whole import
-// is one transaction and any refused line rolls it back.
+// ImportPeople implements tillit.ImportService. Lines flow through three
+// stages that run at once: one reads a batch and validates it on every CPU;
+// the next makes the batch's keys in the key store and seals the values;
+// the last writes the batch in one transaction of the data database, with
+// an audit event per person created. People whose national id or e-mail
+// another person has (in the register or earlier in the file) are refused
+// as duplicates, and their keys destroyed. With AllOrNothing the whole
+// import is one transaction and any refused line rolls it back.
 func (s *PeopleService) ImportPeople(ctx context.Context, src tillit.ImportSource, opts tillit.ImportOptions, progress func(lines int)) (*tillit.ImportResult, error) {
 	tillit.Describe(ctx, "person.import", "")
 	pr, err := tillit.Authorize(ctx, tillit.PermPersonWrite)
@@ -61,59 +65,63 @@ func (s *PeopleService) ImportPeople(ctx context.Context, src tillit.ImportSourc
 				Reason: tillit.ErrorMessage(err), Duplicate: dup})
 		}
 	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sealed := s.importStages(ctx, src, pr.TenantID, schema, settings)
 	var created []int64 // all-or-nothing: the keys to destroy if it rolls back
 	lines := 0
 	run := func(tx *Tx) error {
-		for {
-			batch, readErr := readBatch(src, importBatch)
-			if readErr != nil && !errors.Is(readErr, io.EOF) {
-				return readErr
+		for b := range sealed {
+			if b.err != nil {
+				return b.err
 			}
-			lines += len(batch)
-			if len(batch) > 0 {
-				s.prepareImport(ctx, pr.TenantID, batch, schema, settings)
-				write := func(tx *Tx) error {
-					ids, err := s.writeImport(ctx, tx, pr.TenantID, batch, refuse, opts.AllOrNothing && refused > 0)
-					res.Created += len(ids)
-					created = append(created, ids...)
-					return err
-				}
-				var err error
-				if tx != nil {
-					err = write(tx)
-				} else {
+			lines += len(b.rows)
+			write := func(tx *Tx) error {
+				ids, err := s.writeImport(ctx, tx, pr.TenantID, b.rows, refuse, opts.AllOrNothing && refused > 0)
+				res.Created += len(ids)
+				created = append(created, ids...)
+				return err
+			}
+			var err error
+			if tx != nil {
+				err = write(tx)
+			} else {
+				created = created[:0]
+				if err = s.db.withTx(ctx, write); err != nil {
+					res.Created -= len(created)
 					created = created[:0]
-					err = s.db.withTx(ctx, write)
-					if err != nil {
-						res.Created -= len(created)
-						s.destroyUnused(ctx, pr.TenantID, created)
-					}
-				}
-				if err != nil {
-					return err
-				}
-				if progress != nil {
-					progress(lines)
 				}
 			}
-			if readErr != nil { // io.EOF
-				if opts.AllOrNothing && refused > 0 {
-					return errRefusedFile
-				}
-				return nil
+			s.destroyUnused(ctx, pr.TenantID, b.unused(created))
+			if err != nil {
+				return err
+			}
+			if progress != nil {
+				progress(lines)
 			}
 		}
+		if opts.AllOrNothing && refused > 0 {
+			return errRefusedFile
+		}
+		return nil
 	}
 	if opts.AllOrNothing {
 		err = s.db.withTx(ctx, run)
 	} else {
 		err = run(nil)
 	}
+	cancel()
+	for b := range sealed { // the stages stop; destroy the keys they made
+		s.destroyUnused(ctx, pr.TenantID, b.unused(nil))
+	}
 	res.Imported = res.Created > 0 || refused == 0
-	if errors.Is(err, errRefusedFile) {
+	if errors.Is(err, errRefusedFile) || (err != nil && opts.AllOrNothing) {
 		s.destroyUnused(ctx, pr.TenantID, created)
 		res.Created, res.Imported = 0, false
-		err = nil
+		if errors.Is(err, errRefusedFile) {
+			err = nil
+		}
 	}
 	tillit.Describe(ctx, "person.import", "", fmt.Sprintf("created:%d", res.Created), fmt.Sprintf("refused:%d", refused))
 	if err != nil {
@@ -124,6 +132,104 @@ func (s *PeopleService) ImportPeople(ctx context.Context, src tillit.ImportSourc
 		return res, err
 	}
 	return res, nil
+}
+
+// importBatchOf is a batch on its way through the stages of an import.
+type importBatchOf struct {
+	rows []*importRow
+	err  error // the stage that made it failed: the import stops
+}
+
+// unused returns the ids of the batch's rows that have a key but are not
+// among created.
+func (b importBatchOf) unused(created []int64) []int64 {
+	in := make(map[int64]bool, len(created))
+	for _, id := range created {
+		in[id] = true
+	}
+	var out []int64
+	for _, r := range b.rows {
+		if r.keyed && !in[r.p.ID] {
+			out = append(out, r.p.ID)
+		}
+	}
+	return out
+}
+
+// importStages starts the reading and sealing stages of an import and
+// returns the channel of sealed batches; it is closed after the last batch
+// or a batch with an error, or when ctx is done.
+func (s *PeopleService) importStages(ctx context.Context, src tillit.ImportSource, tenantID int64,
+	schema *tillit.Schema, settings tillit.TenantSettings) <-chan importBatchOf {
+	read := make(chan importBatchOf, 1)
+	sealed := make(chan importBatchOf, 1)
+	send := func(ch chan<- importBatchOf, b importBatchOf) bool {
+		select {
+		case ch <- b:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	go func() {
+		defer close(read)
+		for {
+			rows, err := readBatch(src, importBatch)
+			if len(rows) > 0 {
+				s.prepareImport(ctx, tenantID, rows, schema, settings)
+				if !send(read, importBatchOf{rows: rows}) {
+					return
+				}
+			}
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					send(read, importBatchOf{err: err})
+				}
+				return
+			}
+		}
+	}()
+	go func() {
+		defer close(sealed)
+		for b := range read {
+			if b.err == nil {
+				b.err = s.sealImport(ctx, tenantID, b.rows)
+			}
+			if !send(sealed, b) || b.err != nil {
+				for range read { // let the reader stop
+				}
+				return
+			}
+		}
+	}()
+	return sealed
+}
+
+// sealImport makes the keys of a batch's valid rows and seals their values.
+func (s *PeopleService) sealImport(ctx context.Context, tenantID int64, rows []*importRow) error {
+	var ok []*importRow
+	for _, r := range rows {
+		if r.err == nil {
+			r.p.ID = newID()
+			ok = append(ok, r)
+		}
+	}
+	if len(ok) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(ok))
+	for i, r := range ok {
+		ids[i] = r.p.ID
+	}
+	keys, err := s.keys.NewPersonKeys(ctx, tenantID, ids)
+	if err != nil {
+		return keyError(err)
+	}
+	for i, r := range ok {
+		r.keyed = true
+		r.sealed = encodeSealed(sealValues(keys[i], r.values, nil, nil))
+	}
+	return nil
 }
 
 // destroyUnused destroys the keys of people who were not stored.
@@ -231,40 +337,22 @@ func (s *PeopleService) writeImport(ctx context.Context, tx *Tx, tenantID int64,
 		return nil, nil
 	}
 	ids := make([]int64, len(ok))
-	for i, r := range ok {
-		r.p.ID = newID()
-		ids[i] = r.p.ID
-	}
-	keys, err := s.keys.NewPersonKeys(ctx, tenantID, ids)
-	if err != nil {
-		return nil, keyError(err)
-	}
 	events := make([]*tillit.Event, len(ok))
 	const cols = 10
-	for chunk := range chunks(ok, 100) {
-		args := make([]any, 0, cols*len(chunk))
-		for _, r := range chunk {
-			args = append(args, r.p.ID, tenantID, encodeSealed(sealValues(keys[indexOf(ok, r)], r.values, nil, nil)), string(r.plain),
-				r.emailIdx, r.phoneIdx, r.nidIdx, micros(r.p.CollectedAt), micros(tx.now), micros(tx.now))
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO people (id, tenant_id, sealed, plain, email_idx, phone_idx, national_id_idx,
-			collected_at, updated_at, last_activity_at) VALUES `+valueRows(len(chunk), cols), args...); err != nil {
-			return ids, err
-		}
+	args := make([]any, 0, cols*len(ok))
+	for i, r := range ok {
+		ids[i] = r.p.ID
+		args = append(args, r.p.ID, tenantID, r.sealed, string(r.plain),
+			r.emailIdx, r.phoneIdx, r.nidIdx, micros(r.p.CollectedAt), micros(tx.now), micros(tx.now))
+	}
+	if err := tx.insertRows(ctx, `INSERT INTO people (id, tenant_id, sealed, plain, email_idx, phone_idx, national_id_idx,
+		collected_at, updated_at, last_activity_at) VALUES `, cols, args); err != nil {
+		return ids, err
 	}
 	for i, r := range ok {
 		events[i] = tx.event(ctx, tenantID, "person.create", personTarget(r.p.ID), r.fields...)
 	}
 	return ids, tx.appendEvents(ctx, events)
-}
-
-func indexOf(rows []*importRow, r *importRow) int {
-	for i, x := range rows {
-		if x == r {
-			return i
-		}
-	}
-	return -1
 }
 
 // takenIndexes returns which of the batch's national-id and e-mail
@@ -284,7 +372,7 @@ func (s *PeopleService) takenIndexes(ctx context.Context, tx *Tx, tenantID int64
 		}
 		for chunk := range chunks(idx, keyChunk) {
 			rows, err := tx.QueryContext(ctx, `SELECT `+col+` FROM people WHERE tenant_id = $1 AND `+col+` IN (`+
-				placeholders(2, len(chunk))+`)`, append([]any{tenantID}, chunk...)...)
+				s.db.params(2, len(chunk))+`)`, append([]any{tenantID}, chunk...)...)
 			if err != nil {
 				return nil, err
 			}

@@ -206,7 +206,7 @@ func (s *TokenService) AuthenticateToken(ctx context.Context, secret string) (*t
 	if !strings.HasPrefix(secret, tillit.TokenPrefix) || len(secret) > 100 {
 		return nil, refused
 	}
-	t, err := scanToken(s.db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE secret_hash = $1`, hashSecret(secret)))
+	t, err := scanToken(s.db.queryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE secret_hash = $1`, hashSecret(secret)))
 	if err == sql.ErrNoRows {
 		return nil, refused
 	}

@@ -152,3 +152,102 @@ func timePtr(n sql.NullInt64) *time.Time {
 
 // isConflict reports whether err is a translated unique violation.
 func isConflict(err error) bool { return tillit.ErrorCode(err) == tillit.EConflict }
+
+// insertRows inserts rows of cols values each, args holding them row after
+// row, with prefix "INSERT INTO t (a, b) VALUES ". PostgreSQL gets
+// multi-row statements (one round trip per 500 rows); SQLite one prepared
+// single-row statement per row, since its parser slows down with thousands
+// of parameters and a prepared statement costs no round trip.
+func (tx *Tx) insertRows(ctx context.Context, prefix string, cols int, args []any) error {
+	rows := len(args) / cols
+	if tx.db.dialect == SQLite {
+		q := prefix + "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+		if prefix == insertEvent {
+			q = insertOneEvent
+		}
+		st := tx.stmt(ctx, q)
+		if st == nil {
+			var err error
+			if st, err = tx.PrepareContext(ctx, q); err != nil {
+				return err
+			}
+			defer st.Close()
+		}
+		for r := range rows {
+			if _, err := st.ExecContext(ctx, args[r*cols:(r+1)*cols]...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	const chunk = 500
+	for start := 0; start < rows; start += chunk {
+		n := min(chunk, rows-start)
+		if _, err := tx.ExecContext(ctx, prefix+valueRows(n, cols), args[start*cols:(start+n)*cols]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// params returns the placeholders of n parameters numbered from first, in
+// order: "$2, $3" on PostgreSQL, "?, ?" on SQLite (whose parser is slow
+// with many numbered ones). Every parameter after them must be a "?" too,
+// or numbered after them.
+func (db *DB) params(first, n int) string {
+	if db.dialect == SQLite {
+		return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+	}
+	return placeholders(first, n)
+}
+
+// queryRow runs a query of the read pool from a statement prepared once per
+// process (database/sql prepares it again on each connection as needed):
+// for the hot reads of every request, which SQLite would otherwise parse
+// each time.
+func (db *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := db.readStmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return db.read.QueryRowContext(ctx, q, args...)
+}
+
+// query is queryRow for queries of several rows.
+func (db *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := db.readStmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return db.read.QueryContext(ctx, q, args...)
+}
+
+// readStmt returns the prepared statement of q on the read pool, preparing
+// it on first use; nil if it cannot be prepared (the caller runs q as is,
+// and meets the error there).
+func (db *DB) readStmt(ctx context.Context, q string) *sql.Stmt {
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if st := db.readStmts[q]; st != nil {
+		return st
+	}
+	st, err := db.read.PrepareContext(ctx, q)
+	if err != nil {
+		return nil
+	}
+	if db.readStmts == nil {
+		db.readStmts = map[string]*sql.Stmt{}
+	}
+	db.readStmts[q] = st
+	return st
+}
+
+// hotReads is the read pool as a querier whose statements are prepared once
+// (see queryRow).
+type hotReads struct{ db *DB }
+
+func (h hotReads) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return h.db.queryRow(ctx, q, args...)
+}
+
+func (h hotReads) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return h.db.query(ctx, q, args...)
+}

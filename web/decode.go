@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,14 +24,20 @@ const MaxBodyBytes = 1 << 20
 // EInvalid error a person can act on (naming the field where there is one),
 // or ETooLarge.
 func decodeJSON(r *http.Request, v any) error {
-	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+	return decodeJSONLimit(r, v, MaxBodyBytes, "application/json")
+}
+
+// decodeJSONLimit is decodeJSON with another limit and other accepted
+// media types.
+func decodeJSONLimit(r *http.Request, v any, limit int64, types ...string) error {
+	if err := checkContentType(r.Header.Get("Content-Type"), types...); err != nil {
 		return err
 	}
-	tooLarge := tillit.Errorf(tillit.ETooLarge, "the request body is larger than the limit of 1 MiB")
-	if r.ContentLength > MaxBodyBytes {
+	tooLarge := tillit.Errorf(tillit.ETooLarge, "the request body is larger than the limit of %d MiB", limit>>20)
+	if r.ContentLength > limit {
 		return tooLarge
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
 	var maxErr *http.MaxBytesError
 	switch {
 	case errors.As(err, &maxErr):
@@ -56,16 +63,20 @@ func decodeJSON(r *http.Request, v any) error {
 	return nil
 }
 
-// checkContentType accepts application/json, with charset utf-8 if any.
-// Any other type is EInvalid: the closed code set has no 415.
-func checkContentType(ct string) error {
+// checkContentType accepts the media types (application/json if none),
+// with charset utf-8 if any. Any other type is EInvalid: the closed code
+// set has no 415.
+func checkContentType(ct string, types ...string) error {
+	if len(types) == 0 {
+		types = []string{"application/json"}
+	}
 	mt, params, err := mime.ParseMediaType(ct)
-	if err == nil && mt == "application/json" {
+	if err == nil && slices.Contains(types, mt) {
 		if cs, ok := params["charset"]; !ok || strings.EqualFold(cs, "utf-8") {
 			return nil
 		}
 	}
-	return tillit.Errorf(tillit.EInvalid, "the Content-Type header must be application/json")
+	return tillit.Errorf(tillit.EInvalid, "the Content-Type header must be %s", strings.Join(types, " or "))
 }
 
 // jsonError turns an error of the JSON decoder into an EInvalid error that

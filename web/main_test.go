@@ -104,7 +104,9 @@ func newEnv(tb testing.TB, dialect string, modify ...func(*web.Config)) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	keys, _ := sqldbtest.Keys(tb, dialect, clock)
 	cfg := web.Config{
+		People:           sqldb.NewPeopleService(db, keys),
 		Auth:             auth,
 		Accounts:         accounts,
 		Limiter:          db,

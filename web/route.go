@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"tillit"
 )
@@ -66,6 +67,7 @@ type Route struct {
 	Access     Access // Public, or Requires(permission)
 	TargetKind string // the kind of object {id} names: "token" makes the event's target "token:12"
 	RateLimit  bool   // sign-in endpoints: limited per client address
+	LongBody   bool   // streams a body that may take longer than the server's read timeout (an import)
 	handle     handlerFunc
 }
 
@@ -207,6 +209,13 @@ func (s *Server) routeHandler(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := tillit.RequestFromContext(r.Context())
 		req.Event.Action, req.Event.Target = rt.Action, rt.target(r)
+		if rt.LongBody {
+			// The body is read as it comes, for as long as it takes; the
+			// answer follows the whole body.
+			rc := http.NewResponseController(w)
+			_ = rc.SetReadDeadline(time.Time{})
+			_ = rc.SetWriteDeadline(time.Time{})
+		}
 		s.audited(w, r, serve)
 	})
 }

@@ -43,6 +43,10 @@ type Config struct {
 	// nil serves no passkey endpoints. It needs Auth.
 	Passkeys tillit.PasskeyService
 
+	// People is the tenants' register of people; nil serves no register
+	// endpoints.
+	People tillit.Register
+
 	// Limiter counts sign-in attempts per client address; nil: no limit.
 	Limiter Limiter
 
@@ -93,6 +97,7 @@ type Server struct {
 	auth     tillit.AuthService
 	accounts tillit.AccountService
 	passkeys tillit.PasskeyService
+	people   tillit.Register
 	limiter  Limiter
 	csrf     *http.CrossOriginProtection
 
@@ -121,6 +126,7 @@ func New(cfg Config) (*Server, error) {
 		auth:       cfg.Auth,
 		accounts:   cfg.Accounts,
 		passkeys:   cfg.Passkeys,
+		people:     cfg.People,
 		limiter:    cfg.Limiter,
 		csrf:       http.NewCrossOriginProtection(),
 		mux:        http.NewServeMux(),
@@ -133,6 +139,9 @@ func New(cfg Config) (*Server, error) {
 		s.register(rt)
 	}
 	for _, rt := range s.authRoutes() {
+		s.register(rt)
+	}
+	for _, rt := range s.peopleRoutes() {
 		s.register(rt)
 	}
 	for _, rt := range s.consoleRoutes() {

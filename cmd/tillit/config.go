@@ -25,6 +25,7 @@ type Config struct {
 	File         string `toml:"-"`             // the TOML file it was read from, or ""
 	Data         string `toml:"data"`          // the data directory
 	DatabaseURL  string `toml:"database_url"`  // "" for SQLite in Data; postgres:// for PostgreSQL
+	KeystoreURL  string `toml:"keystore_url"`  // "" for keys.db in Data; postgres:// for a PostgreSQL database of its own
 	Listen       string `toml:"listen"`        // host:port of the HTTPS server
 	TLSCert      string `toml:"tls_cert"`      // certificate file; "" for a self-signed one
 	TLSKey       string `toml:"tls_key"`       // private key file of TLSCert
@@ -66,6 +67,7 @@ func (c *Config) settings() []setting {
 	return []setting{
 		{"data", "TILLIT_DATA", "data `directory`: keys, certificate, SQLite database", &c.Data},
 		{"database-url", "TILLIT_DATABASE_URL", "PostgreSQL `URL` (postgres://…); empty for SQLite in the data directory", &c.DatabaseURL},
+		{"keystore-url", "TILLIT_KEYSTORE_URL", "PostgreSQL `URL` of the key store, a database apart from the data's; empty for keys.db in the data directory", &c.KeystoreURL},
 		{"listen", "TILLIT_LISTEN", "`host:port` to serve on", &c.Listen},
 		{"tls-cert", "TILLIT_TLS_CERT", "TLS certificate `file` (PEM); empty for a self-signed one for localhost", &c.TLSCert},
 		{"tls-key", "TILLIT_TLS_KEY", "TLS private key `file` (PEM) of --tls-cert", &c.TLSKey},
@@ -196,6 +198,15 @@ func (c *Config) Validate() error {
 		scheme, _, _ := strings.Cut(u, ":")
 		bad("database-url: scheme %q is not supported; use postgres://user@host/db for PostgreSQL, or leave it empty for SQLite in the data directory", scheme)
 	}
+	switch ku := strings.ToLower(c.KeystoreURL); {
+	case ku != "" && !strings.HasPrefix(ku, "postgres://") && !strings.HasPrefix(ku, "postgresql://"):
+		scheme, _, _ := strings.Cut(ku, ":")
+		bad("keystore-url: scheme %q is not supported; use postgres://user@host/keys for a PostgreSQL database of its own, or leave it empty for keys.db in the data directory", scheme)
+	case ku != "" && ku == strings.ToLower(c.DatabaseURL):
+		bad("keystore-url: it is the same database as database-url; person keys must live apart from the data (so that a copy of the data reveals nobody): create another database, e.g. tillit_keys")
+	case ku == "" && c.IsPostgres():
+		bad("keystore-url: with PostgreSQL for the data, give the key store a PostgreSQL database of its own (e.g. postgres://user@host/tillit_keys), so that every node shares it")
+	}
 	host, port, err := net.SplitHostPort(c.Listen)
 	if _, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil {
 		bad("listen: %q is not host:port; use e.g. 127.0.0.1:8443", c.Listen)
@@ -316,6 +327,15 @@ func (c *Config) StoreURL() string {
 
 // SQLitePath returns the path of the SQLite database in the data directory.
 func (c *Config) SQLitePath() string { return filepath.Join(c.Data, "tillit.db") }
+
+// KeystoreStoreURL returns what sqldb.Config.URL wants for the key store:
+// its PostgreSQL URL, or the path of keys.db in the data directory.
+func (c *Config) KeystoreStoreURL() string {
+	if c.KeystoreURL != "" {
+		return c.KeystoreURL
+	}
+	return filepath.Join(c.Data, "keys.db")
+}
 
 // RootKeyPath returns the path of the root key file.
 func (c *Config) RootKeyPath() string { return filepath.Join(c.Data, "root.key") }

@@ -61,6 +61,9 @@ func commands() []command {
 		{"operator", "create operator accounts (create)", runOperator},
 		{"user", "create user accounts of a tenant (create)", runUser},
 		{"audit", "verify the audit logs (verify)", runAudit},
+		{"people", "import people into a tenant's register (import)", runPeople},
+		{"keys", "rotate tenant keys and the root key (rotate, rotate-root)", runKeys},
+		{"bench", "load a running server over HTTPS and report throughput and latency", runBench},
 		{"version", "print the version of tillit and of Go", runVersion},
 	}
 }

@@ -17,20 +17,23 @@ import (
 // store is the opened database with the audit signing key and the root
 // key, as every subcommand that touches data uses them.
 type store struct {
-	db      *sqldb.DB
-	signer  *auditlog.Signer
-	rootKey *[keyring.RootKeySize]byte
-	logger  *slog.Logger
+	db       *sqldb.DB
+	keystore *sqldb.KeyStore
+	keys     *keyring.Keyring
+	signer   *auditlog.Signer
+	rootKey  *[keyring.RootKeySize]byte // version 1: account secrets are derived from it
+	logger   *slog.Logger
+	clock    tillit.Clock
 }
 
-// openStore creates the data directory (it holds the SQLite file and the
+// openStore creates the data directory (it holds the SQLite files and the
 // keys), loads or creates the root key and the audit signing key, opens the
-// database and applies the migrations it lacks.
+// database and the key store and applies the migrations they lack.
 func openStore(ctx context.Context, p *proc, cfg *Config, logger *slog.Logger) (*store, error) {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	rootKey, err := keyring.LoadOrCreateRootKey(cfg.RootKeyPath())
+	roots, err := keyring.LoadRootKeys(cfg.RootKeyPath())
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +53,39 @@ func openStore(ctx context.Context, p *proc, cfg *Config, logger *slog.Logger) (
 	for _, m := range applied {
 		logger.Info("migration applied", "migration", m)
 	}
-	return &store{db: db, signer: signer, rootKey: rootKey, logger: logger}, nil
+	ks, err := sqldb.OpenKeyStore(ctx, sqldb.Config{URL: cfg.KeystoreStoreURL(), Clock: p.clock, Logger: logger})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open the key store: %w", err)
+	}
+	applied, err = ks.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		ks.Close()
+		return nil, fmt.Errorf("migrate the key store: %w", err)
+	}
+	for _, m := range applied {
+		logger.Info("key store migration applied", "migration", m)
+	}
+	keys, err := keyring.New(keyring.Config{
+		Roots: func() (*keyring.RootKeys, error) { return keyring.LoadRootKeys(cfg.RootKeyPath()) },
+		Store: ks, Clock: p.clock,
+	})
+	if err != nil {
+		db.Close()
+		ks.Close()
+		return nil, err
+	}
+	return &store{db: db, keystore: ks, keys: keys, signer: signer, rootKey: roots.First(), logger: logger, clock: p.clock}, nil
+}
+
+// ready reports whether the database and the key store answer and are
+// migrated.
+func (s *store) ready(ctx context.Context) error {
+	if err := s.db.Ready(ctx); err != nil {
+		return err
+	}
+	return s.keystore.Ready(ctx)
 }
 
 // loadAuditSigner loads the Ed25519 key that signs audit checkpoints,
@@ -75,6 +110,9 @@ func loadAuditSigner(path string) (*auditlog.Signer, error) {
 func (s *store) close(ctx context.Context) error {
 	_, err := s.db.WriteCheckpoints(ctx, s.signer)
 	if cerr := s.db.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := s.keystore.Close(); err == nil {
 		err = cerr
 	}
 	return err

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"tillit"
+	"tillit/keyring"
+)
+
+// runKeys runs a keys subcommand: rotate or rotate-root.
+func runKeys(ctx context.Context, p *proc, args []string) error {
+	return p.dispatch(ctx, "keys", []command{
+		{"rotate", "make a new tenant key and re-wrap the tenant's person keys with it (online, resumable)", runKeysRotate},
+		{"rotate-root", "add a root key version and re-wrap every tenant key with it (online, resumable)", runKeysRotateRoot},
+	}, args)
+}
+
+// runKeysRotate rotates a tenant's key while servers go on serving.
+func runKeysRotate(ctx context.Context, p *proc, args []string) error {
+	fs := p.flagSet("keys rotate", "--tenant SLUG [flags]",
+		"Make a new version of the tenant's key and re-wrap every person key of the tenant with it, in batches,\n"+
+			"without touching the data; servers go on serving. If an earlier rotation was interrupted, this one\n"+
+			"finishes it instead of starting another. Prints the result as JSON.")
+	cfg := newConfig(fs)
+	var slug string
+	fs.StringVar(&slug, "tenant", "", "`slug` of the tenant")
+	if err := p.parseConfig(fs, cfg, args); err != nil {
+		return err
+	}
+	if err := requireFlags(fs, "tenant", slug); err != nil {
+		return err
+	}
+	return withStore(ctx, p, cfg, func(s *store) error {
+		t, err := s.tenantBySlug(ctx, slug)
+		if err != nil {
+			return err
+		}
+		bar := newProgress(p.stderr, "re-wrapping person keys", 0, "keys")
+		rot, err := s.keys.RotateTenantKey(ctx, t.ID, func(done, total int) {
+			bar.SetTotal(int64(total))
+			bar.Set(int64(done))
+		})
+		bar.Done()
+		if rerr := s.recordKeyEvent(ctx, t.ID, "keys.rotate", "tenant:"+strconv.FormatInt(t.ID, 10), rot, err); err == nil {
+			err = rerr
+		}
+		if err != nil {
+			return fmt.Errorf("rotation of %s stopped after %d keys (run it again to finish): %w", slug, rot.Rewrapped, err)
+		}
+		return printJSON(p.stdout, rot)
+	})
+}
+
+// runKeysRotateRoot adds a root key version and re-wraps the tenant keys.
+func runKeysRotateRoot(ctx context.Context, p *proc, args []string) error {
+	fs := p.flagSet("keys rotate-root", "[flags]",
+		"Add a new version to the root key file and re-wrap every tenant key with it; servers go on serving\n"+
+			"(they read the root key file again when they meet the new version). If an earlier rotation was\n"+
+			"interrupted, this one finishes it instead of adding another version. Back up the root key file\n"+
+			"afterwards: it holds every version. Version 1 stays: the secrets of accounts are derived from it.")
+	cfg := newConfig(fs)
+	if err := p.parseConfig(fs, cfg, args); err != nil {
+		return err
+	}
+	return withStore(ctx, p, cfg, func(s *store) error {
+		roots, err := keyring.LoadRootKeys(cfg.RootKeyPath())
+		if err != nil {
+			return err
+		}
+		newest, _ := roots.Newest()
+		unfinished, err := s.keystore.TenantKeysBefore(ctx, newest, 1)
+		if err != nil {
+			return err
+		}
+		if len(unfinished) == 0 {
+			if _, err := keyring.AddRootKeyVersion(cfg.RootKeyPath()); err != nil {
+				return err
+			}
+		}
+		rot, err := s.keys.RotateRoot(ctx, func(done int) {
+			fmt.Fprintf(p.stderr, "re-wrapped %d tenant keys\n", done)
+		})
+		rot.Started = len(unfinished) == 0
+		if rerr := s.recordKeyEvent(ctx, tillit.OperatorLog, "keys.rotate_root", "root-key", rot, err); err == nil {
+			err = rerr
+		}
+		if err != nil {
+			return fmt.Errorf("root rotation stopped after %d tenant keys (run it again to finish): %w", rot.Rewrapped, err)
+		}
+		return printJSON(p.stdout, rot)
+	})
+}
+
+// recordKeyEvent writes the audit event of a rotation: the version reached
+// and how many keys it re-wrapped, as field names (never key material).
+func (s *store) recordKeyEvent(ctx context.Context, log int64, action, target string, rot keyring.Rotation, err error) error {
+	e := &tillit.Event{
+		Log: log, At: s.clock.Now(), Actor: "system:cli", Action: action, Target: target, Outcome: tillit.OutcomeOK,
+		Fields: []string{"version:" + strconv.FormatUint(uint64(rot.Version), 10), "rewrapped:" + strconv.Itoa(rot.Rewrapped)},
+	}
+	if err != nil {
+		e.Outcome = tillit.ErrorCode(err)
+	}
+	return s.db.RecordEvent(context.WithoutCancel(ctx), e)
+}
