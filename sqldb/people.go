@@ -336,6 +336,9 @@ func (s *PeopleService) UpdatePerson(ctx context.Context, id int64, patch json.R
 		if err != nil {
 			return err
 		}
+		if err := tx.lockRow(ctx, "people", "id = $1 AND tenant_id = $2", id, pr.TenantID); err != nil {
+			return err
+		}
 		old, oldValues, oldSealed, err := s.readPerson(ctx, tx, pr.TenantID, id)
 		if err != nil {
 			return err
@@ -403,6 +406,17 @@ func (s *PeopleService) UpdatePerson(ctx context.Context, id int64, patch json.R
 		return nil, conflictOf(err, ix)
 	}
 	return out, nil
+}
+
+// lockRow locks the rows of table that match where until tx ends, so that
+// concurrent read-modify-writes of them apply one after the other: on
+// PostgreSQL (SQLite has one writer at a time already).
+func (tx *Tx) lockRow(ctx context.Context, table, where string, args ...any) error {
+	if tx.db.dialect != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT 1 FROM `+table+` WHERE `+where+` FOR UPDATE`, args...)
+	return err
 }
 
 // mergePerson applies a merge patch to a person's API form.
@@ -747,8 +761,11 @@ func (s *PeopleService) LookupPeople(ctx context.Context, l tillit.PersonLookup)
 		}
 		args = append(args, b)
 	}
-	rows, err := s.db.query(ctx, `SELECT `+personColumns+` FROM people WHERE tenant_id = $1 AND `+
-		column+` IN (`+s.db.params(2, len(wanted))+`) ORDER BY id LIMIT 1000`, args...)
+	cond := column + ` = $2` // one value: the plain form, which every planner takes to the index
+	if len(wanted) > 1 {
+		cond = column + ` IN (` + s.db.params(2, len(wanted)) + `)`
+	}
+	rows, err := s.db.query(ctx, `SELECT `+personColumns+` FROM people WHERE tenant_id = $1 AND `+cond+` ORDER BY id LIMIT 1000`, args...)
 	if err != nil {
 		return nil, translate(err)
 	}

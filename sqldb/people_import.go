@@ -78,7 +78,7 @@ func (s *PeopleService) ImportPeople(ctx context.Context, src tillit.ImportSourc
 			}
 			lines += len(b.rows)
 			write := func(tx *Tx) error {
-				ids, err := s.writeImport(ctx, tx, pr.TenantID, b.rows, refuse, opts.AllOrNothing && refused > 0)
+				ids, err := s.writeImport(ctx, tx, pr.TenantID, b.rows, refuse)
 				res.Created += len(ids)
 				created = append(created, ids...)
 				return err
@@ -301,94 +301,74 @@ func (r *importRow) prepare(ctx context.Context, s *PeopleService, tenantID int6
 	return nil
 }
 
-// writeImport refuses the batch's duplicates, stores keys for the rest and
-// writes them with their events in tx. dryRun (an all-or-nothing import
-// that has refused a line already) only reports.
+// writeImport writes a batch's people with their events in tx, refusing
+// the lines the source or validation refused and, as duplicates, those
+// whose national id or e-mail another person has: the unique indexes find
+// them (ON CONFLICT DO NOTHING), earlier lines of the file included. It
+// returns the ids of the people it created.
 func (s *PeopleService) writeImport(ctx context.Context, tx *Tx, tenantID int64, batch []*importRow,
-	refuse func(int, error, bool), dryRun bool) ([]int64, error) {
-	taken, err := s.takenIndexes(ctx, tx, tenantID, batch)
-	if err != nil {
-		return nil, err
-	}
+	refuse func(int, error, bool)) ([]int64, error) {
 	var ok []*importRow
 	for _, r := range batch {
 		if r.err != nil {
 			refuse(r.line, r.err, false)
-			continue
+		} else {
+			ok = append(ok, r)
 		}
-		dup := ""
-		if r.nidIdx != nil && taken[string(r.nidIdx)] {
-			dup = tillit.AttrNationalID
-		} else if r.emailIdx != nil && taken[string(r.emailIdx)] {
-			dup = tillit.AttrEmail
-		}
-		if dup != "" {
-			refuse(r.line, tillit.FieldErrorf(dup, "another person in the register or earlier in the file has this %s", dup), true)
-			continue
-		}
-		for _, b := range [][]byte{r.nidIdx, r.emailIdx} {
-			if b != nil {
-				taken[string(b)] = true
-			}
-		}
-		ok = append(ok, r)
 	}
-	if dryRun || len(ok) == 0 {
+	if len(ok) == 0 {
 		return nil, nil
 	}
-	ids := make([]int64, len(ok))
-	events := make([]*tillit.Event, len(ok))
 	const cols = 10
 	args := make([]any, 0, cols*len(ok))
-	for i, r := range ok {
-		ids[i] = r.p.ID
+	for _, r := range ok {
 		args = append(args, r.p.ID, tenantID, r.sealed, string(r.plain),
 			r.emailIdx, r.phoneIdx, r.nidIdx, micros(r.p.CollectedAt), micros(tx.now), micros(tx.now))
 	}
-	if err := tx.insertRows(ctx, `INSERT INTO people (id, tenant_id, sealed, plain, email_idx, phone_idx, national_id_idx,
-		collected_at, updated_at, last_activity_at) VALUES `, cols, args); err != nil {
-		return ids, err
+	inserted, err := tx.insertRowsIgnoring(ctx, `INSERT INTO people (id, tenant_id, sealed, plain, email_idx, phone_idx,
+		national_id_idx, collected_at, updated_at, last_activity_at) VALUES `, cols, args)
+	if err != nil {
+		return nil, err
 	}
+	ids := make([]int64, 0, len(ok))
+	events := make([]*tillit.Event, 0, len(ok))
 	for i, r := range ok {
-		events[i] = tx.event(ctx, tenantID, "person.create", personTarget(r.p.ID), r.fields...)
+		if !inserted[i] {
+			field, err := s.duplicateOf(ctx, tx, tenantID, r)
+			if err != nil {
+				return ids, err
+			}
+			refuse(r.line, tillit.FieldErrorf(field, "another person in the register or earlier in the file has this %s", field), true)
+			continue
+		}
+		ids = append(ids, r.p.ID)
+		events = append(events, tx.event(ctx, tenantID, "person.create", personTarget(r.p.ID), r.fields...))
+	}
+	if len(events) == 0 {
+		return ids, nil
 	}
 	return ids, tx.appendEvents(ctx, events)
 }
 
-// takenIndexes returns which of the batch's national-id and e-mail
-// indexes another person of the tenant has.
-func (s *PeopleService) takenIndexes(ctx context.Context, tx *Tx, tenantID int64, batch []*importRow) (map[string]bool, error) {
-	taken := map[string]bool{}
-	for _, col := range []string{"national_id_idx", "email_idx"} {
-		var idx []any
-		for _, r := range batch {
-			b := r.emailIdx
-			if col == "national_id_idx" {
-				b = r.nidIdx
-			}
-			if r.err == nil && b != nil {
-				idx = append(idx, b)
-			}
+// duplicateOf says which attribute of a line that was not inserted another
+// person has: national_id or email.
+func (s *PeopleService) duplicateOf(ctx context.Context, tx *Tx, tenantID int64, r *importRow) (string, error) {
+	for _, c := range []struct {
+		field, col string
+		idx        []byte
+	}{{tillit.AttrNationalID, "national_id_idx", r.nidIdx}, {tillit.AttrEmail, "email_idx", r.emailIdx}} {
+		if c.idx == nil {
+			continue
 		}
-		for chunk := range chunks(idx, keyChunk) {
-			rows, err := tx.QueryContext(ctx, `SELECT `+col+` FROM people WHERE tenant_id = $1 AND `+col+` IN (`+
-				s.db.params(2, len(chunk))+`)`, append([]any{tenantID}, chunk...)...)
-			if err != nil {
-				return nil, err
-			}
-			for rows.Next() {
-				var b []byte
-				if err := rows.Scan(&b); err != nil {
-					rows.Close()
-					return nil, err
-				}
-				taken[string(b)] = true
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return nil, err
-			}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM people WHERE tenant_id = $1 AND `+c.col+` = $2`,
+			tenantID, c.idx).Scan(&n); err != nil {
+			return "", err
+		}
+		if n > 0 {
+			return c.field, nil
 		}
 	}
-	return taken, nil
+	// Neither: the random id met another (about one chance in 2^53).
+	return "id", fmt.Errorf("sqldb: import line %d: id %d is taken; import the line again", r.line, r.p.ID)
 }

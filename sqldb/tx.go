@@ -251,3 +251,57 @@ func (h hotReads) QueryRowContext(ctx context.Context, q string, args ...any) *s
 func (h hotReads) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	return h.db.query(ctx, q, args...)
 }
+
+// insertRowsIgnoring is insertRows with ON CONFLICT DO NOTHING: rows that
+// would break a unique index are left out. It reports which rows (by
+// position) were inserted; the table's first column must be its id (an
+// integer that tells the rows apart).
+func (tx *Tx) insertRowsIgnoring(ctx context.Context, prefix string, cols int, args []any) ([]bool, error) {
+	rows := len(args) / cols
+	inserted := make([]bool, rows)
+	if tx.db.dialect == SQLite {
+		st, err := tx.PrepareContext(ctx, prefix+"("+strings.TrimSuffix(strings.Repeat("?, ", cols), ", ")+") ON CONFLICT DO NOTHING")
+		if err != nil {
+			return nil, err
+		}
+		defer st.Close()
+		for r := range rows {
+			res, err := st.ExecContext(ctx, args[r*cols:(r+1)*cols]...)
+			if err != nil {
+				return nil, err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return nil, err
+			}
+			inserted[r] = n == 1
+		}
+		return inserted, nil
+	}
+	const chunk = 500
+	for start := 0; start < rows; start += chunk {
+		n := min(chunk, rows-start)
+		res, err := tx.QueryContext(ctx, prefix+valueRows(n, cols)+" ON CONFLICT DO NOTHING RETURNING id", args[start*cols:(start+n)*cols]...)
+		if err != nil {
+			return nil, err
+		}
+		done := map[int64]bool{}
+		for res.Next() {
+			var id int64
+			if err := res.Scan(&id); err != nil {
+				res.Close()
+				return nil, err
+			}
+			done[id] = true
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			return nil, err
+		}
+		for r := start; r < start+n; r++ {
+			id, _ := args[r*cols].(int64)
+			inserted[r] = done[id]
+		}
+	}
+	return inserted, nil
+}
