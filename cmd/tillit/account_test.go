@@ -35,7 +35,7 @@ func TestAccountCommands(t *testing.T) {
 			cli := &tillitCLI{t: t, args: []string{"--data", dir}}
 			if dialect == sqldb.Postgres {
 				url = sqldbtest.URL(t, dialect)
-				cli.args = append(cli.args, "--database-url", url)
+				cli.args = append(cli.args, "--database-url", url, "--keystore-url", sqldbtest.URL(t, dialect))
 			}
 			var tenant tillit.Tenant
 			cli.mustJSON(&tenant, "tenant", "create", "--slug", "acme", "--name", "Acme AS")

@@ -39,6 +39,7 @@ data = "/from/file"
 listen = "127.0.0.2:1001"
 log_level = "warn"
 database_url = "postgres://file@db/tillit"
+keystore_url = "postgres://file@db/tillit_keys"
 `)
 	other := writeFile(t, "other.toml", `data = "/from/other"`)
 	tests := []struct {
@@ -152,8 +153,12 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{"defaults", func(*Config) {}, ""},
 		{"empty data", func(c *Config) { c.Data = "" }, "data: empty"},
-		{"postgres URL", func(c *Config) { c.DatabaseURL = "postgres://u:pw@db/tillit" }, ""},
-		{"postgresql URL", func(c *Config) { c.DatabaseURL = "postgresql://db/tillit" }, ""},
+		{"postgres URL", func(c *Config) { c.DatabaseURL, c.KeystoreURL = "postgres://u:pw@db/tillit", "postgres://u:pw@db/keys" }, ""},
+		{"postgresql URL", func(c *Config) { c.DatabaseURL, c.KeystoreURL = "postgresql://db/tillit", "postgresql://db/keys" }, ""},
+		{"postgres without a key store", func(c *Config) { c.DatabaseURL = "postgres://db/tillit" }, "keystore-url: with PostgreSQL for the data"},
+		{"key store in the data's database", func(c *Config) { c.DatabaseURL, c.KeystoreURL = "postgres://db/tillit", "postgres://db/tillit" }, "it is the same database as database-url"},
+		{"key store not PostgreSQL", func(c *Config) { c.KeystoreURL = "mysql://db/keys" }, `keystore-url: scheme "mysql"`},
+		{"key store on PostgreSQL, data on SQLite", func(c *Config) { c.KeystoreURL = "postgres://db/keys" }, ""},
 		{"other database", func(c *Config) { c.DatabaseURL = "mysql://u:secret@db/x" }, `scheme "mysql" is not supported`},
 		{"listen without port", func(c *Config) { c.Listen = "x" }, `listen: "x" is not host:port; use e.g. 127.0.0.1:8443`},
 		{"listen port not a number", func(c *Config) { c.Listen = "localhost:https" }, "is not host:port"},

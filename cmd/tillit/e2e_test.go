@@ -135,6 +135,9 @@ func TestEndToEnd(t *testing.T) {
 			dir := t.TempDir()
 			url := sqldbtest.URL(t, dialect)
 			cli := &tillitCLI{t: t, args: []string{"--data", dir, "--database-url", url}}
+			if dialect == sqldb.Postgres {
+				cli.args = append(cli.args, "--keystore-url", sqldbtest.URL(t, dialect))
+			}
 			if dialect == sqldb.SQLite {
 				cli.args = []string{"--data", dir} // the default database in the data directory
 				url = filepath.Join(dir, "tillit.db")
