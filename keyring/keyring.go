@@ -361,7 +361,7 @@ func (k *Keyring) rootKey(v uint32) (*[RootKeySize]byte, error) {
 	if key, ok := roots.Key(v); ok {
 		return key, nil
 	}
-	return nil, fmt.Errorf("keyring: root key version %d is not in the root key file (it holds %d); restore the file from its backup", v, len(roots.keys))
+	return nil, fmt.Errorf("%w: version %d is not there (it holds %d); restore the file from its backup", ErrRootKeyMissing, v, len(roots.keys))
 }
 
 func (k *Keyring) unwrapTenantKey(row TenantKeyRow) (*[KeySize]byte, error) {

@@ -34,6 +34,10 @@ type PersonKeyRow struct {
 // never created, or whose key was destroyed (erased for good).
 var ErrNoKey = errors.New("keyring: no such key")
 
+// ErrRootKeyMissing is returned when a tenant key is wrapped by a version
+// of the root key that the root key file does not hold.
+var ErrRootKeyMissing = errors.New("keyring: a version of the root key is missing from the root key file")
+
 // ErrKeyExists is returned by AddTenantKey when the version exists.
 var ErrKeyExists = errors.New("keyring: the key exists already")
 

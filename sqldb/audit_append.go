@@ -169,7 +169,7 @@ type groupCommit struct {
 // pending is an event waiting to be written.
 type pending struct {
 	e    []*tillit.Event // the request's event, then those it also touched
-	done chan outcome // one outcome: the result, or the lead
+	done chan outcome    // one outcome: the result, or the lead
 }
 
 type outcome struct {

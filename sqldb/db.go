@@ -44,7 +44,7 @@ type DB struct {
 	clock   tillit.Clock
 	logger  *slog.Logger
 
-	stmtMu sync.Mutex
+	stmtMu    sync.Mutex
 	stmts     map[string]*sql.Stmt // see prepareHot
 	readStmts map[string]*sql.Stmt // see readStmt
 

@@ -26,3 +26,11 @@ func (db *DB) ChangeForTest(ctx context.Context, tenantID int64, withEvent bool)
 		return tx.appendEvents(ctx, []*tillit.Event{e})
 	})
 }
+
+// DecodeSealedForTest decodes a people.sealed value into its ciphertexts by
+// place.
+func DecodeSealedForTest(b []byte) (map[string][]byte, error) { return decodeSealed(b) }
+
+// EncodeSealedForTest encodes ciphertexts by place as people.sealed holds
+// them.
+func EncodeSealedForTest(sealed map[string][]byte) []byte { return encodeSealed(sealed) }

@@ -204,6 +204,9 @@ func keyError(err error) error {
 	if errors.As(err, &te) {
 		return err
 	}
+	if errors.Is(err, keyring.ErrRootKeyMissing) {
+		return &tillit.Error{Code: tillit.EUnavailable, Message: "the keys cannot be opened: a version of the root key is missing on this server; the operator must restore the root key file", Err: err}
+	}
 	return &tillit.Error{Code: tillit.EUnavailable, Message: "the key store cannot be reached; try again later", Err: err}
 }
 
@@ -324,8 +327,8 @@ func (s *PeopleService) UpdatePerson(ctx context.Context, id int64, patch json.R
 		}
 	}
 	if v, ok := patchDoc["collected_at"]; ok {
-		s, _ := v.(string)
-		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+		at, _ := v.(string)
+		if _, err := time.Parse(time.RFC3339Nano, at); err != nil {
 			return nil, tillit.FieldErrorf("collected_at", "collected_at must be a time such as 2024-05-06T07:08:09Z; it cannot be removed")
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -123,6 +124,7 @@ func (s *PeopleService) ImportPeople(ctx context.Context, src tillit.ImportSourc
 			err = nil
 		}
 	}
+	slices.SortFunc(res.Refused, func(a, b tillit.ImportRefusal) int { return a.Line - b.Line })
 	tillit.Describe(ctx, "person.import", "", fmt.Sprintf("created:%d", res.Created), fmt.Sprintf("refused:%d", refused))
 	if err != nil {
 		var te *tillit.Error

@@ -57,8 +57,11 @@ func normalizePerson(p *tillit.Person, schema *tillit.Schema, settings tillit.Te
 	case p.NationalID != "":
 		if p.NationalIDCountry == "" {
 			cands := ident.NationalIDCandidates(p.NationalID, now)
-			if len(cands) != 1 {
-				return ix, tillit.FieldErrorf(tillit.AttrNationalIDCountry, "national_id_country is needed with national_id: SE, NO, DK or FI")
+			if len(cands) == 0 {
+				return ix, tillit.FieldErrorf(tillit.AttrNationalID, "national_id is not a valid Swedish, Norwegian, Danish or Finnish identity number; give national_id_country to learn why")
+			}
+			if len(cands) > 1 {
+				return ix, tillit.FieldErrorf(tillit.AttrNationalIDCountry, "national_id_country is needed with this national_id: it is valid in more than one country (SE, NO, DK or FI)")
 			}
 			p.NationalIDCountry = cands[0].Country
 		}

@@ -160,7 +160,9 @@ func (s *PeopleService) FindRecords(ctx context.Context, personID int64, f tilli
 	}
 	beforeAt, beforeID := int64(1<<62), int64(1<<62)
 	if f.Cursor != "" {
-		at, id, ok := strings.Cut(f.Cursor, "-")
+		// The time is before the last dash: it is negative before 1970.
+		i := strings.LastIndexByte(f.Cursor, '-')
+		at, id, ok := f.Cursor[:max(i, 0)], f.Cursor[i+1:], i > 0
 		var err1, err2 error
 		beforeAt, err1 = strconv.ParseInt(at, 10, 64)
 		beforeID, err2 = strconv.ParseInt(id, 10, 64)
@@ -253,6 +255,9 @@ func (s *PeopleService) UpdateRecord(ctx context.Context, personID, id int64, u 
 	err = s.db.withTx(ctx, func(tx *Tx) error {
 		_, schema, err := s.tenantContext(ctx, tx, pr.TenantID)
 		if err != nil {
+			return err
+		}
+		if err := tx.lockRow(ctx, "records", "id = $1 AND person_id = $2 AND tenant_id = $3", id, personID, pr.TenantID); err != nil {
 			return err
 		}
 		r, err := s.readRecord(ctx, tx, pr.TenantID, personID, id)
