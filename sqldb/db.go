@@ -48,7 +48,8 @@ type DB struct {
 	stmts     map[string]*sql.Stmt // see prepareHot
 	readStmts map[string]*sql.Stmt // see readStmt
 
-	group groupCommit // RecordEvent's batches
+	group      groupCommit // RecordEvent's batches
+	tokenCache tokenCache  // recently authenticated tokens
 
 	stopCheckpoints func() // SQLite: stops the checkpointer and waits for it
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"tillit"
@@ -195,6 +196,7 @@ func (s *TokenService) RevokeToken(ctx context.Context, tenantID, id int64) erro
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return tillit.Errorf(tillit.ENotFound, "there is no token %d in this tenant", id)
 		}
+		tx.onCommit = append(tx.onCommit, func() { s.db.tokenCache.forget(id) })
 		return tx.record(ctx, tx.event(ctx, tenantID, "token.revoke", target, "revoked_at"))
 	})
 }
@@ -206,14 +208,18 @@ func (s *TokenService) AuthenticateToken(ctx context.Context, secret string) (*t
 	if !strings.HasPrefix(secret, tillit.TokenPrefix) || len(secret) > 100 {
 		return nil, refused
 	}
-	t, err := scanToken(s.db.queryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE secret_hash = $1`, hashSecret(secret)))
+	hash := hashSecret(secret)
+	now := s.db.now()
+	if p := s.db.tokenCache.get(hash, now); p != nil {
+		return p, nil
+	}
+	t, err := scanToken(s.db.queryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE secret_hash = $1`, hash))
 	if err == sql.ErrNoRows {
 		return nil, refused
 	}
 	if err != nil {
 		return nil, translate(err)
 	}
-	now := s.db.now()
 	if t.RevokedAt != nil || (t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)) {
 		return nil, refused
 	}
@@ -222,6 +228,64 @@ func (s *TokenService) AuthenticateToken(ctx context.Context, secret string) (*t
 			return nil, translate(err)
 		}
 	}
-	return &tillit.Principal{Kind: tillit.KindToken, ID: t.ID, TenantID: t.TenantID, Role: t.Role, Name: t.Name,
-		Sensitive: t.Sensitive}, nil
+	p := &tillit.Principal{Kind: tillit.KindToken, ID: t.ID, TenantID: t.TenantID, Role: t.Role, Name: t.Name,
+		Sensitive: t.Sensitive}
+	until := now.Add(tokenCacheTTL)
+	if t.ExpiresAt != nil && t.ExpiresAt.Before(until) {
+		until = *t.ExpiresAt
+	}
+	s.db.tokenCache.put(hash, p, until)
+	return p, nil
+}
+
+// tokenCacheTTL is how long an authenticated token is believed without
+// asking the database again: a token revoked by this process stops at
+// once, one revoked by another process (another node, the CLI) within
+// this time.
+const tokenCacheTTL = 2 * time.Second
+
+// tokenCache keeps recently authenticated tokens by the hash of their
+// secret, so that a busy integration does not cost a query per request.
+type tokenCache struct {
+	mu sync.Mutex
+	m  map[string]cachedToken
+}
+
+type cachedToken struct {
+	p     tillit.Principal
+	until time.Time
+}
+
+// maxCachedTokens bounds the cache; past it, it starts again empty.
+const maxCachedTokens = 10000
+
+func (c *tokenCache) get(hash []byte, now time.Time) *tillit.Principal {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[string(hash)]
+	if !ok || !now.Before(e.until) {
+		return nil
+	}
+	p := e.p
+	return &p
+}
+
+func (c *tokenCache) put(hash []byte, p *tillit.Principal, until time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedTokens {
+		c.m = map[string]cachedToken{}
+	}
+	c.m[string(hash)] = cachedToken{p: *p, until: until}
+}
+
+// forget drops a token from the cache.
+func (c *tokenCache) forget(id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h, e := range c.m {
+		if e.p.ID == id {
+			delete(c.m, h)
+		}
+	}
 }
