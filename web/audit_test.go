@@ -128,7 +128,8 @@ func TestAuditOperatorLog(t *testing.T) {
 		}{
 			{"no token", "GET", "/api/v1/me", "", 401, "me.read", "unauthenticated"},
 			{"garbage token", "GET", "/api/v1/tokens", "tillit_" + personal, 401, "token.list", "unauthenticated"},
-			{"unknown route", "GET", "/api/v1/people/" + personal, "", 404, "unmatched", "not_found"},
+			{"unknown route", "GET", "/api/v1/nowhere/" + personal, "", 404, "unmatched", "not_found"},
+			{"a person id that is not one", "GET", "/api/v1/people/" + personal, "", 401, "person.read", "unauthenticated"},
 			{"unknown page", "GET", "/" + personal, "", 404, "unmatched", "not_found"},
 			{"wrong method", "PUT", "/api/v1/me?email=" + personal, "", 405, "unmatched", "invalid"},
 			{"public key", "GET", "/api/v1/audit/key", "", 200, "audit.key", "ok"},

@@ -119,11 +119,13 @@ func (e *browserEnv) config() web.Config {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	keys, _ := sqldbtest.Keys(e.t, sqldb.SQLite, e.clock)
 	return web.Config{
 		Logger: slog.New(slog.DiscardHandler), Clock: e.clock,
 		Tenants: sqldb.NewTenantService(e.db), Tokens: sqldb.NewTokenService(e.db),
 		Audit: sqldb.NewAuditService(e.db), Recorder: e.db, Ready: e.db.Ready,
 		AuditVerifierKey: vkey, Auth: auth, Accounts: accounts, Limiter: e.db,
+		People: sqldb.NewPeopleService(e.db, keys),
 	}
 }
 

@@ -45,7 +45,7 @@ func TestCatalogsComplete(t *testing.T) {
 // code builds from the closed sets of roles, factors, codes and notices.
 func usedKeys(t *testing.T) []string {
 	var keys []string
-	re := regexp.MustCompile(`\{\{-?\s*(?:t|tf)\s+"([^"]+)"|\(t "([^"]+)"\)|"hint=([^"]+)"|\.Field "[^"]+" "[^"]+" "([^"]+)"`)
+	re := regexp.MustCompile(`\{\{-?\s*(?:t|tf)\s+"([^"]+)"|\(t "([^"]+)"\)|"hint=([^"]+)"|\.(?:Field|Input) \S+ "[^"]+" "([^"]+)"|\.Select \S+ "([^"]+)"`)
 	err := fs.WalkDir(templateFS, "templates", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -79,11 +79,30 @@ func usedKeys(t *testing.T) []string {
 		keys = append(keys, "user.status."+s)
 	}
 	for _, n := range []string{"idle", "signed_out", "session_ended", "signin_expired", "sms_sent", "reset_sent",
-		"password_changed", "sessions_ended", "session_ended_one", "invited", "invite_not_sent", "user_updated", "settings_saved"} {
+		"password_changed", "sessions_ended", "session_ended_one", "invited", "invite_not_sent", "user_updated", "settings_saved",
+		"person_created", "person_saved", "record_added", "record_deleted", "schema_saved"} {
 		keys = append(keys, "notice."+n)
 	}
 	for _, m := range []string{tillit.FactorTOTP, tillit.FactorRecovery} {
 		keys = append(keys, "mfa.use_"+m)
+	}
+	for _, c := range tillit.NationalIDCountries {
+		keys = append(keys, "country."+c)
+	}
+	for _, c := range tillit.DefaultCategories {
+		keys = append(keys, "category."+c)
+	}
+	for _, k := range []tillit.AttributeType{tillit.TypeString, tillit.TypeNumber, tillit.TypeBoolean, tillit.TypeDate, tillit.TypeEnum} {
+		keys = append(keys, "schema.type."+string(k))
+	}
+	for _, c := range []tillit.Classification{tillit.ClassPersonal, tillit.ClassSpecial, tillit.ClassNonPersonal} {
+		keys = append(keys, "schema.class."+string(c))
+	}
+	for _, k := range []string{"people.by_email", "people.by_phone", "people.by_national_id", "person.country_detect",
+		"person.not_set", "person.yes", "person.no", "err.field.lookup_value", "err.field.by", "err.field.attribute",
+		"err.field.attribute_number", "err.field.attribute_name", "err.field.attribute_type",
+		"err.field.attribute_classification", "err.field.attribute_values", "err.field.file"} {
+		keys = append(keys, k)
 	}
 	return append(keys, "err.retry_minutes", "err.token_missing", "err.confirm_mismatch", "enroll.qr_label")
 }
@@ -187,7 +206,7 @@ func sampleView(t *testing.T, lang, name string) *view {
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	v.Me = &consoleMe{Name: "user:1", Email: "ada@acme.test", Kind: tillit.KindUser, Role: tillit.RoleAdmin,
 		TenantName: "Acme AS", TenantSlug: "acme", IdleUntil: now.Add(30 * time.Minute), IdleSeconds: 1800,
-		CanUsers: true, CanSettings: true}
+		CanUsers: true, CanSettings: true, CanPeople: true, CanSchema: true}
 	v.Form = url.Values{"email": {"x"}, "role": {"reader"}}
 	v.Errors = []fieldError{{Field: "email", Message: "wrong"}, {Message: "form"}}
 	v.StepUp = true
@@ -226,6 +245,8 @@ func sampleView(t *testing.T, lang, name string) *view {
 		v.Data = settingsPage{Tenant: &tillit.Tenant{Name: "Acme AS", Settings: tillit.DefaultTenantSettings()}, CanWrite: true}
 	case "error":
 		v.Data = errorPage{Code: tillit.ENotFound, Status: 404, Message: "no", RequestID: "abc"}
+	default:
+		v.Data = sampleRegisterData(name, now)
 	}
 	return v
 }

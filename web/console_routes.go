@@ -21,7 +21,7 @@ func (s *Server) consoleRoutes() []Route {
 		tenantRead  = tillit.PermTenantRead
 		tenantWrite = tillit.PermTenantWrite
 	)
-	return []Route{
+	return append([]Route{
 		{Method: "GET", Pattern: "/static/{file}", Access: Public, handle: s.serveStatic},
 		{Method: "POST", Pattern: "/lang", Action: "console.lang", Access: Public, handle: s.setLang},
 
@@ -54,6 +54,37 @@ func (s *Server) consoleRoutes() []Route {
 		{Method: "POST", Pattern: "/users/{id}", Action: "console.user.update", Access: Requires(userWrite), TargetKind: "user", handle: s.updateUserForm},
 		{Method: "GET", Pattern: "/settings/security", Action: "console.settings.read", Access: Requires(tenantRead), handle: s.settingsPage},
 		{Method: "POST", Pattern: "/settings/security", Action: "console.settings.update", Access: Requires(tenantWrite), handle: s.updateSettingsForm},
+	}, s.registerRoutes()...)
+}
+
+// registerRoutes lists the console's pages of the register, served when
+// the server has one. Each page's own read or change is the service's
+// event, which names the person and the attributes touched; the route's
+// action names the event of a request refused before it.
+func (s *Server) registerRoutes() []Route {
+	if s.people == nil {
+		return nil
+	}
+	const (
+		read        = tillit.PermPersonRead
+		write       = tillit.PermPersonWrite
+		tenantRead  = tillit.PermTenantRead
+		tenantWrite = tillit.PermTenantWrite
+	)
+	return []Route{
+		{Method: "GET", Pattern: "/people", Action: "console.person.list", Access: Requires(read), handle: s.peoplePage},
+		{Method: "POST", Pattern: "/people/lookup", Action: "console.person.lookup", Access: Requires(read), handle: s.lookupPeopleForm},
+		{Method: "GET", Pattern: "/people/new", Action: "console.person.form", Access: Requires(write), handle: s.newPersonPage},
+		{Method: "POST", Pattern: "/people/new", Action: "console.person.create", Access: Requires(write), handle: s.createPersonForm},
+		{Method: "GET", Pattern: "/people/import", Action: "console.person.import_form", Access: Requires(write), handle: s.importPage},
+		{Method: "POST", Pattern: "/people/import", Action: "console.person.import", Access: Requires(write), handle: s.importForm},
+		{Method: "GET", Pattern: "/people/{id}", Action: "console.person.read", Access: Requires(read), TargetKind: "person", handle: s.personPage},
+		{Method: "GET", Pattern: "/people/{id}/edit", Action: "console.person.edit", Access: Requires(write), TargetKind: "person", handle: s.editPersonPage},
+		{Method: "POST", Pattern: "/people/{id}/edit", Action: "console.person.update", Access: Requires(write), TargetKind: "person", handle: s.updatePersonForm},
+		{Method: "POST", Pattern: "/people/{id}/records", Action: "console.record.create", Access: Requires(write), TargetKind: "person", handle: s.createRecordForm},
+		{Method: "POST", Pattern: "/people/{id}/records/{rid}/delete", Action: "console.record.delete", Access: Requires(write), TargetKind: "person", handle: s.deleteRecordForm},
+		{Method: "GET", Pattern: "/schema", Action: "console.schema.read", Access: Requires(tenantRead), handle: s.schemaPage},
+		{Method: "POST", Pattern: "/schema", Action: "console.schema.update", Access: Requires(tenantWrite), handle: s.updateSchemaForm},
 	}
 }
 

@@ -46,6 +46,8 @@ type consoleMe struct {
 	IdleSeconds int // seconds left until the session idles out, when rendered
 	CanUsers    bool
 	CanSettings bool
+	CanPeople   bool // the register's pages: person:read, on a server with a register
+	CanSchema   bool // the register's schema: tenant:read, on a server with a register
 }
 
 // fieldError is one thing wrong with a form: Field is the input's name, or
@@ -79,7 +81,8 @@ func (s *Server) signedInView(r *http.Request, title, nav string) (*view, error)
 		return nil, tillit.Errorf(tillit.EUnauthenticated, "sign in first")
 	}
 	me := &consoleMe{Name: p.Name, Kind: p.Kind, Role: p.Role,
-		CanUsers: p.Can(tillit.PermUserRead), CanSettings: p.Can(tillit.PermTenantRead)}
+		CanUsers: p.Can(tillit.PermUserRead), CanSettings: p.Can(tillit.PermTenantRead),
+		CanPeople: s.people != nil && p.Can(tillit.PermPersonRead), CanSchema: s.people != nil && p.Can(tillit.PermTenantRead)}
 	locale := ""
 	if p.TenantID != 0 {
 		t, err := keepEvent(r, func() (*tillit.Tenant, error) { return s.tenants.CurrentTenant(r.Context()) })
