@@ -169,9 +169,10 @@ type ImportRefusal struct {
 
 // ImportResult is what an import did.
 type ImportResult struct {
-	Created  int             `json:"created"`
-	Refused  []ImportRefusal `json:"refused"`
-	Imported bool            `json:"imported"` // false when AllOrNothing refused the file
+	Created      int             `json:"created"`
+	Refused      []ImportRefusal `json:"refused"`       // in line order; the first 1,000
+	RefusedTotal int             `json:"refused_total"` // every refused line, also past the first 1,000
+	Imported     bool            `json:"imported"`      // false when AllOrNothing refused the file
 }
 
 // ImportSource yields the people of an import one by one. Next returns the

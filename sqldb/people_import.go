@@ -116,7 +116,8 @@ func (s *PeopleService) ImportPeople(ctx context.Context, src tillit.ImportSourc
 	for b := range sealed { // the stages stop; destroy the keys they made
 		s.destroyUnused(ctx, pr.TenantID, b.unused(nil))
 	}
-	res.Imported = res.Created > 0 || refused == 0
+	res.Imported = true
+	res.RefusedTotal = refused
 	if errors.Is(err, errRefusedFile) || (err != nil && opts.AllOrNothing) {
 		s.destroyUnused(ctx, pr.TenantID, created)
 		res.Created, res.Imported = 0, false

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"mime"
@@ -158,6 +159,9 @@ func (s *Server) importPeople(w http.ResponseWriter, r *http.Request) error {
 		return tillit.Errorf(tillit.ETooLarge, "an import reads at most 4 GiB; split the file")
 	}
 	schema, err := s.people.FindSchema(r.Context())
+	// Reading the schema described the request's event as a schema read;
+	// it is an import, also when the file is refused before it is read.
+	tillit.Describe(r.Context(), "person.import", "")
 	if err != nil {
 		return err
 	}
@@ -238,8 +242,8 @@ func (s *Server) updateRecord(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var u tillit.RecordUpdate
-	if err := decodeJSONLimit(r, &u, maxRecordBytes, "application/merge-patch+json", "application/json"); err != nil {
+	u, err := decodeRecordPatch(r)
+	if err != nil {
 		return err
 	}
 	rec, err := s.people.UpdateRecord(r.Context(), personID, id, u)
@@ -247,6 +251,36 @@ func (s *Server) updateRecord(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, rec)
+}
+
+// decodeRecordPatch reads a merge patch (RFC 7386) of a record, sent as
+// application/merge-patch+json or application/json: a member left out
+// stays, null removes it (only the body may be removed).
+func decodeRecordPatch(r *http.Request) (tillit.RecordUpdate, error) {
+	var u tillit.RecordUpdate
+	var raw json.RawMessage
+	if err := decodeJSONLimit(r, &raw, maxRecordBytes, "application/merge-patch+json", "application/json"); err != nil {
+		return u, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&u); err != nil {
+		return u, jsonError(err)
+	}
+	var members map[string]any
+	if err := json.Unmarshal(raw, &members); err != nil {
+		return u, jsonError(err)
+	}
+	for name, v := range members {
+		if v != nil {
+			continue
+		}
+		if name != "body" {
+			return u, tillit.FieldErrorf(name, "%s cannot be removed; give a new value or leave it out", name)
+		}
+		u.Body = new(string)
+	}
+	return u, nil
 }
 
 func (s *Server) deleteRecord(w http.ResponseWriter, r *http.Request) error {

@@ -202,7 +202,7 @@ func (c *Config) Validate() error {
 	case ku != "" && !strings.HasPrefix(ku, "postgres://") && !strings.HasPrefix(ku, "postgresql://"):
 		scheme, _, _ := strings.Cut(ku, ":")
 		bad("keystore-url: scheme %q is not supported; use postgres://user@host/keys for a PostgreSQL database of its own, or leave it empty for keys.db in the data directory", scheme)
-	case ku != "" && ku == strings.ToLower(c.DatabaseURL):
+	case ku != "" && c.IsPostgres() && samePostgresDatabase(c.KeystoreURL, c.DatabaseURL):
 		bad("keystore-url: it is the same database as database-url; person keys must live apart from the data (so that a copy of the data reveals nobody): create another database, e.g. tillit_keys")
 	case ku == "" && c.IsPostgres():
 		bad("keystore-url: with PostgreSQL for the data, give the key store a PostgreSQL database of its own (e.g. postgres://user@host/tillit_keys), so that every node shares it")
@@ -314,6 +314,46 @@ func (c *Config) SlogLevel() slog.Level {
 func (c *Config) IsPostgres() bool {
 	u := strings.ToLower(c.DatabaseURL)
 	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+// samePostgresDatabase reports whether two PostgreSQL URLs name the same
+// database: the same host, port (5432 when not given) and database name,
+// however the scheme is spelt and whatever the user or the other
+// parameters. URLs that do not parse are compared as text.
+func samePostgresDatabase(a, b string) bool {
+	da, okA := postgresDatabase(a)
+	db, okB := postgresDatabase(b)
+	if !okA || !okB {
+		return strings.EqualFold(a, b)
+	}
+	return da == db
+}
+
+// postgresDatabase returns "host:port/name" of the database a PostgreSQL
+// URL names, with libpq's defaults and its host, port, dbname and user
+// parameters.
+func postgresDatabase(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || !strings.EqualFold(u.Scheme, "postgres") && !strings.EqualFold(u.Scheme, "postgresql") {
+		return "", false
+	}
+	q := u.Query()
+	or := func(vs ...string) string {
+		for _, v := range vs {
+			if v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	user := q.Get("user")
+	if user == "" && u.User != nil {
+		user = u.User.Username()
+	}
+	host := strings.ToLower(or(q.Get("host"), u.Hostname(), "localhost"))
+	port := or(q.Get("port"), u.Port(), "5432")
+	name := or(q.Get("dbname"), strings.TrimPrefix(u.Path, "/"), user)
+	return host + ":" + port + "/" + name, true
 }
 
 // StoreURL returns what sqldb.Config.URL wants: the PostgreSQL URL, or the

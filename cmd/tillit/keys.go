@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"tillit"
 	"tillit/keyring"
@@ -21,11 +22,16 @@ func runKeys(ctx context.Context, p *proc, args []string) error {
 func runKeysRotate(ctx context.Context, p *proc, args []string) error {
 	fs := p.flagSet("keys rotate", "--tenant SLUG [flags]",
 		"Make a new version of the tenant's key and re-wrap every person key of the tenant with it, in batches,\n"+
-			"without touching the data; servers go on serving. If an earlier rotation was interrupted, this one\n"+
+			"without touching the data; servers go on serving. Running servers keep wrapping the keys of new\n"+
+			"people with the old version until they read the tenant's keys again (within 30 s), so the rotation\n"+
+			"then waits --settle and re-wraps those too. If an earlier rotation was interrupted, this one\n"+
 			"finishes it instead of starting another. Prints the result as JSON.")
 	cfg := newConfig(fs)
 	var slug string
+	var settle time.Duration
 	fs.StringVar(&slug, "tenant", "", "`slug` of the tenant")
+	fs.DurationVar(&settle, "settle", tenantKeysTTL+5*time.Second,
+		"how long to wait for running servers to stop using the old key version before re-wrapping the keys they made with it; 0 when no server runs")
 	if err := p.parseConfig(fs, cfg, args); err != nil {
 		return err
 	}
@@ -37,12 +43,7 @@ func runKeysRotate(ctx context.Context, p *proc, args []string) error {
 		if err != nil {
 			return err
 		}
-		bar := newProgress(p.stderr, "re-wrapping person keys", 0, "keys")
-		rot, err := s.keys.RotateTenantKey(ctx, t.ID, func(done, total int) {
-			bar.SetTotal(int64(total))
-			bar.Set(int64(done))
-		})
-		bar.Done()
+		rot, err := s.rotateTenant(ctx, p, t.ID, settle)
 		if rerr := s.recordKeyEvent(ctx, t.ID, "keys.rotate", "tenant:"+strconv.FormatInt(t.ID, 10), rot, err); err == nil {
 			err = rerr
 		}
@@ -51,6 +52,37 @@ func runKeysRotate(ctx context.Context, p *proc, args []string) error {
 		}
 		return printJSON(p.stdout, rot)
 	})
+}
+
+// rotateTenant rotates a tenant's key, then waits settle for servers that
+// still wrap new person keys with the old version to read the tenant's keys
+// again, and re-wraps the keys they made meanwhile.
+func (s *store) rotateTenant(ctx context.Context, p *proc, tenantID int64, settle time.Duration) (keyring.Rotation, error) {
+	rewrap := func() (keyring.Rotation, error) {
+		bar := newProgress(p.stderr, "re-wrapping person keys", 0, "keys")
+		defer bar.Done()
+		return s.keys.RotateTenantKey(ctx, tenantID, func(done, total int) {
+			bar.SetTotal(int64(total))
+			bar.Set(int64(done))
+		})
+	}
+	rot, err := rewrap()
+	if err != nil || settle <= 0 {
+		return rot, err
+	}
+	fmt.Fprintf(p.stderr, "waiting %s for running servers to take up key version %d (--settle)\n", settle, rot.Version)
+	select {
+	case <-ctx.Done():
+		return rot, fmt.Errorf("interrupted while waiting for the servers: %w", ctx.Err())
+	case <-time.After(settle):
+	}
+	_, left, err := s.keystore.PersonKeysBefore(ctx, tenantID, rot.Version, 0)
+	if err != nil || left == 0 {
+		return rot, err
+	}
+	more, err := rewrap() // resumes: it re-wraps what is left
+	rot.Rewrapped += more.Rewrapped
+	return rot, err
 }
 
 // runKeysRotateRoot adds a root key version and re-wraps the tenant keys.

@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -35,19 +37,20 @@ func runPeopleImport(ctx context.Context, p *proc, args []string) error {
 	fs.StringVar(&slug, "tenant", "", "`slug` of the tenant")
 	fs.StringVar(&format, "format", "", "csv or ndjson; empty to guess from the file")
 	fs.BoolVar(&allOrNothing, "all-or-nothing", false, "refuse the whole file if any line is refused")
-	if err := p.parseConfig(fs, cfg, args); err != nil {
+	files, err := p.parseConfigFiles(fs, cfg, args)
+	if err != nil {
 		return err
 	}
 	if err := requireFlags(fs, "tenant", slug); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(files) != 1 {
 		return usagef(fs.Name(), "give exactly one FILE to import; run 'tillit people import -h' for help")
 	}
 	if format != "" && format != "csv" && format != "ndjson" {
 		return usagef(fs.Name(), "--format must be csv or ndjson")
 	}
-	f, err := os.Open(fs.Arg(0))
+	f, err := os.Open(files[0])
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
@@ -88,14 +91,48 @@ func runPeopleImport(ctx context.Context, p *proc, args []string) error {
 				err = perr
 			}
 		}
-		if err == nil && !res.Imported {
-			err = fmt.Errorf("import refused: %d lines were refused and --all-or-nothing was given", len(res.Refused))
+		switch {
+		case err != nil:
+		case !res.Imported:
+			err = fmt.Errorf("import refused: %s refused and --all-or-nothing was given; no person was imported", plural(res.RefusedTotal, "line"))
+		case res.Created == 0 && res.RefusedTotal > 0:
+			err = fmt.Errorf("no person was imported: every line was refused (see \"refused\")")
 		}
-		if err == nil && len(res.Refused) > 0 {
-			fmt.Fprintf(p.stderr, "%d people created; %s refused (see \"refused\")\n", res.Created, plural(len(res.Refused), "line"))
+		if err == nil && res.RefusedTotal > 0 {
+			fmt.Fprintf(p.stderr, "%d people created; %s refused (see \"refused\")\n", res.Created, plural(res.RefusedTotal, "line"))
 		}
 		return err
 	})
+}
+
+// parseConfigFiles is p.parseConfig for a command that takes FILE
+// arguments, which it returns: flags may come before and after them, and
+// everything after "--" is a file.
+func (p *proc) parseConfigFiles(fs *flag.FlagSet, cfg *Config, args []string) ([]string, error) {
+	var files []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(p.stdout)
+				fs.Usage()
+				return nil, err
+			}
+			return nil, usagef(fs.Name(), "%v; run 'tillit %s -h' for the flags", err, fs.Name())
+		}
+		left := fs.Args()
+		if len(left) == 0 {
+			break
+		}
+		if n := len(rest) - len(left); n > 0 && rest[n-1] == "--" {
+			files = append(files, left...)
+			break
+		}
+		files, rest = append(files, left[0]), left[1:]
+	}
+	if err := cfg.Load(fs, p.getenv); err != nil {
+		return nil, usagef(fs.Name(), "configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))
+	}
+	return files, nil
 }
 
 // plural returns "1 line" or "n lines".

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"tillit"
 	"tillit/auditlog"
@@ -13,6 +14,12 @@ import (
 	"tillit/password"
 	"tillit/sqldb"
 )
+
+// tenantKeysTTL is how long a process keeps a tenant's unwrapped keys
+// before it reads them again: a server goes on wrapping new person keys with
+// the tenant key version it read for up to this long after a rotation by
+// another process (see runKeysRotate).
+const tenantKeysTTL = 30 * time.Second
 
 // store is the opened database with the audit signing key and the root
 // key, as every subcommand that touches data uses them.
@@ -69,7 +76,7 @@ func openStore(ctx context.Context, p *proc, cfg *Config, logger *slog.Logger) (
 	}
 	keys, err := keyring.New(keyring.Config{
 		Roots: func() (*keyring.RootKeys, error) { return keyring.LoadRootKeys(cfg.RootKeyPath()) },
-		Store: ks, Clock: p.clock,
+		Store: ks, Clock: p.clock, TenantTTL: tenantKeysTTL,
 	})
 	if err != nil {
 		db.Close()
