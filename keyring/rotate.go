@@ -30,7 +30,7 @@ func (k *Keyring) RotateTenantKey(ctx context.Context, tenantID int64, progress 
 		return Rotation{}, err
 	}
 	rot := Rotation{Version: tk.current}
-	_, remaining, err := k.cfg.Store.PersonKeysBefore(ctx, tenantID, tk.current, 0)
+	remaining, err := k.cfg.Store.CountPersonKeysBefore(ctx, tenantID, tk.current)
 	if err != nil {
 		return rot, err
 	}
@@ -47,18 +47,20 @@ func (k *Keyring) RotateTenantKey(ctx context.Context, tenantID int64, progress 
 			return rot, err
 		}
 	}
-	total := -1
+	total, err := k.cfg.Store.CountPersonKeysBefore(ctx, tenantID, rot.Version)
+	if err != nil {
+		return rot, err
+	}
+	var after int64
 	for {
-		rows, left, err := k.cfg.Store.PersonKeysBefore(ctx, tenantID, rot.Version, rotateBatch)
+		rows, err := k.cfg.Store.PersonKeysBefore(ctx, tenantID, rot.Version, after, rotateBatch)
 		if err != nil {
 			return rot, err
-		}
-		if total < 0 {
-			total = left
 		}
 		if len(rows) == 0 {
 			return rot, nil
 		}
+		after = rows[len(rows)-1].PersonID
 		old := make([]uint32, len(rows))
 		for i, row := range rows {
 			wk := tk.wrap[row.Version]

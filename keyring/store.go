@@ -64,10 +64,12 @@ type Store interface {
 	InsertPersonKeys(ctx context.Context, keys []PersonKeyRow) error
 	// DeletePersonKeys destroys person keys and reports how many there were.
 	DeletePersonKeys(ctx context.Context, tenantID int64, personIDs []int64) (int, error)
+	// CountPersonKeysBefore counts the person keys of a tenant wrapped by a
+	// tenant key version older than version.
+	CountPersonKeysBefore(ctx context.Context, tenantID int64, version uint32) (int, error)
 	// PersonKeysBefore returns up to limit person keys of a tenant wrapped
-	// by a tenant key version older than version, and how many such keys
-	// there are in all.
-	PersonKeysBefore(ctx context.Context, tenantID int64, version uint32, limit int) (keys []PersonKeyRow, remaining int, err error)
+	// by a version older than version, in order of person id after after.
+	PersonKeysBefore(ctx context.Context, tenantID int64, version uint32, after int64, limit int) ([]PersonKeyRow, error)
 	// RewrapPersonKeys replaces the wrapping of person keys in one
 	// transaction, each only if it is still wrapped by the version it was
 	// read with (a key destroyed meanwhile stays destroyed).

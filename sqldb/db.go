@@ -86,9 +86,7 @@ func open(ctx context.Context, cfg Config, schema string) (*DB, error) {
 		db.closeConns()
 		return nil, &tillit.Error{Code: tillit.EUnavailable, Message: "the database cannot be opened", Err: err}
 	}
-	if schema == dataSchema {
-		db.prepareHot(ctx)
-	}
+	db.prepareHot(ctx)
 	return db, nil
 }
 
@@ -137,7 +135,7 @@ func (db *DB) openSQLite(path string) error {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	r, err := sql.Open("sqlite", dsn+"&_pragma=cache_size(-16384)&_pragma=mmap_size(268435456)")
+	r, err := sql.Open("sqlite", dsn+"&_pragma=cache_size(-16384)")
 	if err != nil {
 		w.Close()
 		return err

@@ -96,6 +96,8 @@ func (s *KeyStore) RewrapTenantKey(ctx context.Context, k keyring.TenantKeyRow, 
 	})
 }
 
+const insertPersonKeyPrefix = `INSERT INTO person_keys (tenant_id, person_id, version, wrapped) VALUES `
+
 // keyChunk is how many rows one statement of the key store reads or
 // writes: within SQLite's and PostgreSQL's limits on parameters.
 const keyChunk = 500
@@ -144,7 +146,7 @@ func (s *KeyStore) InsertPersonKeys(ctx context.Context, keys []keyring.PersonKe
 		args = append(args, k.TenantID, k.PersonID, k.Version, k.Wrapped)
 	}
 	return s.db.withTx(ctx, func(tx *Tx) error {
-		return tx.insertRows(ctx, `INSERT INTO person_keys (tenant_id, person_id, version, wrapped) VALUES `, 4, args)
+		return tx.insertRows(ctx, insertPersonKeyPrefix, 4, args)
 	})
 }
 
@@ -173,31 +175,33 @@ func (s *KeyStore) DeletePersonKeys(ctx context.Context, tenantID int64, personI
 	return n, err
 }
 
-// PersonKeysBefore implements keyring.Store.
-func (s *KeyStore) PersonKeysBefore(ctx context.Context, tenantID int64, version uint32, limit int) ([]keyring.PersonKeyRow, int, error) {
-	var remaining int
-	if err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM person_keys WHERE tenant_id = $1 AND version < $2`,
-		tenantID, version).Scan(&remaining); err != nil {
-		return nil, 0, translate(err)
-	}
-	if limit == 0 || remaining == 0 {
-		return nil, remaining, nil
-	}
+// CountPersonKeysBefore implements keyring.Store.
+func (s *KeyStore) CountPersonKeysBefore(ctx context.Context, tenantID int64, version uint32) (int, error) {
+	var n int
+	err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM person_keys WHERE tenant_id = $1 AND version < $2`,
+		tenantID, version).Scan(&n)
+	return n, translate(err)
+}
+
+// PersonKeysBefore implements keyring.Store. It walks the tenant's keys in
+// the order of the primary key (there is no index on the version: it
+// would cost every new key a write, for the sake of a rare rotation).
+func (s *KeyStore) PersonKeysBefore(ctx context.Context, tenantID int64, version uint32, after int64, limit int) ([]keyring.PersonKeyRow, error) {
 	rows, err := s.db.read.QueryContext(ctx, `SELECT person_id, version, wrapped FROM person_keys
-		WHERE tenant_id = $1 AND version < $2 ORDER BY version, person_id LIMIT $3`, tenantID, version, limit)
+		WHERE tenant_id = $1 AND person_id > $2 AND version < $3 ORDER BY person_id LIMIT $4`, tenantID, after, version, limit)
 	if err != nil {
-		return nil, 0, translate(err)
+		return nil, translate(err)
 	}
 	defer rows.Close()
 	var out []keyring.PersonKeyRow
 	for rows.Next() {
 		k := keyring.PersonKeyRow{TenantID: tenantID}
 		if err := rows.Scan(&k.PersonID, &k.Version, &k.Wrapped); err != nil {
-			return nil, 0, translate(err)
+			return nil, translate(err)
 		}
 		out = append(out, k)
 	}
-	return out, remaining, translate(rows.Err())
+	return out, translate(rows.Err())
 }
 
 // RewrapPersonKeys implements keyring.Store.

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"tillit"
@@ -23,8 +24,9 @@ import (
 // tenants' schemas. Values are sealed under each person's key from the
 // keyring; lookups use blind indexes.
 type PeopleService struct {
-	db   *DB
-	keys *keyring.Keyring
+	db      *DB
+	keys    *keyring.Keyring
+	creates createCombiner
 }
 
 // NewPeopleService returns the register of db, sealing with keys.
@@ -39,15 +41,36 @@ var (
 	_ tillit.ImportService = (*PeopleService)(nil)
 )
 
-// newID returns a random id of 53 bits (exact in a JavaScript number),
-// never 0. Ids are made before the key and the row, so that a person's key
-// is stored before anything it seals.
-func newID() int64 {
-	var b [8]byte
+// Ids of people and records are 53 bits (exact in a JavaScript number):
+// 41 bits of milliseconds since 2025 and 12 bits that start at a random
+// value each millisecond and count up. They are made before the key and
+// the row, so that a person's key is stored before anything it seals; they
+// grow with time, so new rows go to the end of every index on the id
+// instead of to a random page (a third of the pages an import writes), and
+// they never repeat within a process. Processes that share a database
+// could meet only within the same millisecond and random start; the unique
+// id then refuses the second row.
+var ids struct {
+	mu   sync.Mutex
+	last int64
+}
+
+// idEpoch is 2025-01-01 in Unix milliseconds.
+const idEpoch = 1735689600000
+
+func (db *DB) newID() int64 {
+	var b [2]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err)
 	}
-	return int64(binary.BigEndian.Uint64(b[:])>>11) | 1<<20
+	id := (db.clock.Now().UnixMilli()-idEpoch)<<12 | int64(binary.BigEndian.Uint16(b[:])&0xfff)
+	ids.mu.Lock()
+	defer ids.mu.Unlock()
+	if id <= ids.last {
+		id = ids.last + 1
+	}
+	ids.last = id
+	return id
 }
 
 func personTarget(id int64) string { return "person:" + strconv.FormatInt(id, 10) }
@@ -156,46 +179,25 @@ func (s *PeopleService) CreatePerson(ctx context.Context, p *tillit.Person) erro
 	if err != nil {
 		return tillit.Internal(err)
 	}
-	emailIdx, phoneIdx, nidIdx, err := s.indexes(ctx, pr.TenantID, ix)
-	if err != nil {
-		return keyError(err)
-	}
-	p.ID = newID()
-	fields := places(values, plain)
-	tillit.Describe(ctx, "person.create", personTarget(p.ID), fields...)
-	keys, err := s.keys.NewPersonKeys(ctx, pr.TenantID, []int64{p.ID})
-	if err != nil {
-		return keyError(err)
-	}
-	if p.CollectedAt.IsZero() {
-		p.CollectedAt = now
-	}
-	p.CollectedAt = p.CollectedAt.UTC().Truncate(time.Microsecond)
-	p.UpdatedAt, p.LastActivityAt = now, now
 	plainJSON, err := json.Marshal(plain)
 	if err != nil {
 		return tillit.Internal(err)
 	}
-	sealed := encodeSealed(sealValues(keys[0], values, nil, nil))
-	err = s.db.withTx(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, insertPerson, p.ID, pr.TenantID, sealed, string(plainJSON),
-			emailIdx, phoneIdx, nidIdx, micros(p.CollectedAt), micros(now), micros(now)); err != nil {
-			return err
-		}
-		return tx.record(ctx, tx.event(ctx, pr.TenantID, "person.create", personTarget(p.ID), fields...))
-	})
-	if err != nil {
-		// The key of a person who was not stored seals nothing: destroy it.
-		if _, derr := s.keys.DestroyPersonKeys(context.WithoutCancel(ctx), pr.TenantID, []int64{p.ID}); derr != nil {
-			s.db.logger.Warn("an unused person key was not destroyed", "err", derr)
-		}
-		return conflictOf(err, ix)
+	row := &importRow{p: p, ix: ix, values: values, plain: plainJSON, fields: places(values, plain)}
+	if row.emailIdx, row.phoneIdx, row.nidIdx, err = s.indexes(ctx, pr.TenantID, ix); err != nil {
+		return keyError(err)
 	}
-	return nil
+	p.ID = s.db.newID()
+	tillit.Describe(ctx, "person.create", personTarget(p.ID), row.fields...)
+	if p.CollectedAt.IsZero() {
+		p.CollectedAt = now
+	}
+	p.CollectedAt = p.CollectedAt.UTC().Truncate(time.Microsecond)
+	return s.create(ctx, pr.TenantID, row)
 }
 
-const insertPerson = `INSERT INTO people (id, tenant_id, sealed, plain, email_idx, phone_idx, national_id_idx,
-	collected_at, updated_at, last_activity_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+const insertPersonPrefix = `INSERT INTO people (id, tenant_id, sealed, plain, email_idx, phone_idx, national_id_idx,
+	collected_at, updated_at, last_activity_at) VALUES `
 
 // keyError is the answer when the key store fails: the data cannot be
 // sealed or opened without it.

@@ -213,7 +213,7 @@ func (s *PeopleService) sealImport(ctx context.Context, tenantID int64, rows []*
 	var ok []*importRow
 	for _, r := range rows {
 		if r.err == nil {
-			r.p.ID = newID()
+			r.p.ID = s.db.newID()
 			ok = append(ok, r)
 		}
 	}
@@ -328,8 +328,7 @@ func (s *PeopleService) writeImport(ctx context.Context, tx *Tx, tenantID int64,
 		args = append(args, r.p.ID, tenantID, r.sealed, string(r.plain),
 			r.emailIdx, r.phoneIdx, r.nidIdx, micros(r.p.CollectedAt), micros(tx.now), micros(tx.now))
 	}
-	inserted, err := tx.insertRowsIgnoring(ctx, `INSERT INTO people (id, tenant_id, sealed, plain, email_idx, phone_idx,
-		national_id_idx, collected_at, updated_at, last_activity_at) VALUES `, cols, args)
+	inserted, err := tx.insertRowsIgnoring(ctx, insertPersonPrefix, cols, args)
 	if err != nil {
 		return nil, err
 	}

@@ -92,7 +92,7 @@ func (s *PeopleService) CreateRecord(ctx context.Context, r *tillit.Record) erro
 		if err != nil {
 			return err
 		}
-		r.ID = newID()
+		r.ID = s.db.newID()
 		r.CreatedAt, r.UpdatedAt = tx.now, tx.now
 		fields := recordFields(r.ID, "category", "title", "body", "occurred_at")
 		tillit.Describe(ctx, "record.create", target, fields...)

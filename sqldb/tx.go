@@ -48,17 +48,30 @@ func (db *DB) withTx(ctx context.Context, fn func(tx *Tx) error) error {
 // the migrations (see prepareHot): on SQLite the write pool is one
 // connection, so they are parsed once; pgx caches prepared statements per
 // connection by itself, so PostgreSQL does not need them.
-var hotStatements = []string{selectHead, updateHead, insertOneEvent}
+var hotStatements = map[string][]string{
+	dataSchema:     {selectHead, updateHead, insertOneEvent, sqliteRow(insertPersonPrefix, 10) + onConflictNothing},
+	keystoreSchema: {sqliteRow(insertPersonKeyPrefix, 4)},
+}
+
+// onConflictNothing ends an insert that leaves out rows breaking a unique
+// index.
+const onConflictNothing = " ON CONFLICT DO NOTHING"
+
+// sqliteRow returns the single-row form of an insert for SQLite: the
+// prefix and a row of cols "?" placeholders.
+func sqliteRow(prefix string, cols int) string {
+	return prefix + "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+}
 
 // prepareHot prepares the hot statements, if the schema has their tables.
 // It must not run inside a transaction of the write pool.
 func (db *DB) prepareHot(ctx context.Context) {
-	if db.dialect != SQLite || db.schema != dataSchema {
+	if db.dialect != SQLite {
 		return
 	}
 	db.stmtMu.Lock()
 	defer db.stmtMu.Unlock()
-	for _, q := range hotStatements {
+	for _, q := range hotStatements[db.schema] {
 		if db.stmts[q] != nil {
 			continue
 		}
@@ -161,7 +174,7 @@ func isConflict(err error) bool { return tillit.ErrorCode(err) == tillit.EConfli
 func (tx *Tx) insertRows(ctx context.Context, prefix string, cols int, args []any) error {
 	rows := len(args) / cols
 	if tx.db.dialect == SQLite {
-		q := prefix + "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+		q := sqliteRow(prefix, cols)
 		if prefix == insertEvent {
 			q = insertOneEvent
 		}
@@ -260,11 +273,15 @@ func (tx *Tx) insertRowsIgnoring(ctx context.Context, prefix string, cols int, a
 	rows := len(args) / cols
 	inserted := make([]bool, rows)
 	if tx.db.dialect == SQLite {
-		st, err := tx.PrepareContext(ctx, prefix+"("+strings.TrimSuffix(strings.Repeat("?, ", cols), ", ")+") ON CONFLICT DO NOTHING")
-		if err != nil {
-			return nil, err
+		q := sqliteRow(prefix, cols) + onConflictNothing
+		st := tx.stmt(ctx, q)
+		if st == nil {
+			var err error
+			if st, err = tx.PrepareContext(ctx, q); err != nil {
+				return nil, err
+			}
+			defer st.Close()
 		}
-		defer st.Close()
 		for r := range rows {
 			res, err := st.ExecContext(ctx, args[r*cols:(r+1)*cols]...)
 			if err != nil {
@@ -281,7 +298,7 @@ func (tx *Tx) insertRowsIgnoring(ctx context.Context, prefix string, cols int, a
 	const chunk = 500
 	for start := 0; start < rows; start += chunk {
 		n := min(chunk, rows-start)
-		res, err := tx.QueryContext(ctx, prefix+valueRows(n, cols)+" ON CONFLICT DO NOTHING RETURNING id", args[start*cols:(start+n)*cols]...)
+		res, err := tx.QueryContext(ctx, prefix+valueRows(n, cols)+onConflictNothing+" RETURNING id", args[start*cols:(start+n)*cols]...)
 		if err != nil {
 			return nil, err
 		}

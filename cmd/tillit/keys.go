@@ -76,7 +76,7 @@ func (s *store) rotateTenant(ctx context.Context, p *proc, tenantID int64, settl
 		return rot, fmt.Errorf("interrupted while waiting for the servers: %w", ctx.Err())
 	case <-time.After(settle):
 	}
-	_, left, err := s.keystore.PersonKeysBefore(ctx, tenantID, rot.Version, 0)
+	left, err := s.keystore.CountPersonKeysBefore(ctx, tenantID, rot.Version)
 	if err != nil || left == 0 {
 		return rot, err
 	}

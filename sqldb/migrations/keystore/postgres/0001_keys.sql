@@ -18,4 +18,3 @@ CREATE TABLE person_keys (
     wrapped    BYTEA  NOT NULL,
     PRIMARY KEY (tenant_id, person_id)
 );
-CREATE INDEX person_keys_version ON person_keys (tenant_id, version);

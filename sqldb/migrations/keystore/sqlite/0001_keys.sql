@@ -18,4 +18,3 @@ CREATE TABLE person_keys (
     wrapped    BLOB    NOT NULL,
     PRIMARY KEY (tenant_id, person_id)
 ) WITHOUT ROWID;
-CREATE INDEX person_keys_version ON person_keys (tenant_id, version);
