@@ -121,15 +121,16 @@ func (db *DB) openSQLite(path string) error {
 		return err
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + sqlitePragmas
-	// The writer keeps 64 MiB of pages in memory, each reader 16 MiB: ids
-	// and blind indexes are random, so inserts and lookups touch pages all
-	// over the indexes, and SQLite's default of 2 MiB would read them from
-	// the file again and again.
+	// The writer keeps up to 256 MiB of pages in memory, each reader 16 MiB:
+	// blind indexes are random, so inserts and lookups touch pages all over
+	// them (a register of a million people has about 100 MiB of them), and
+	// SQLite's default of 2 MiB would read them from the file again and
+	// again.
 	//
 	// The writer leaves checkpoints (copying the write-ahead log into the
 	// database file) to a goroutine of their own, off the path of commits,
 	// up to a WAL of 40 MiB (see checkpoints).
-	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(2500)")
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate&_pragma=cache_size(-262144)&_pragma=wal_autocheckpoint(2500)")
 	if err != nil {
 		return err
 	}

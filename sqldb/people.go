@@ -795,8 +795,15 @@ func (s *PeopleService) LookupPeople(ctx context.Context, l tillit.PersonLookup)
 	for _, p := range people {
 		if match(p) {
 			out = append(out, p)
-			tillit.AlsoTouched(ctx, personTarget(p.ID), personFields(p)...)
 		}
+	}
+	if len(out) == 1 {
+		// The common case: the request's own event names the person.
+		tillit.Describe(ctx, "person.lookup", personTarget(out[0].ID), personFields(out[0])...)
+		return out, nil
+	}
+	for _, p := range out {
+		tillit.AlsoTouched(ctx, personTarget(p.ID), personFields(p)...)
 	}
 	return out, nil
 }
