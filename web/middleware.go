@@ -27,6 +27,26 @@ var securityHeaders = [...][2]string{
 	{"Cross-Origin-Resource-Policy", "same-origin"},
 }
 
+// securityValues are securityHeaders as header values, made once: setting
+// them is an assignment, not an allocation per header per response. Each
+// slice has no spare capacity, so an Add by a handler copies it rather than
+// writing into the shared array.
+var securityValues = func() (out [len(securityHeaders)]struct {
+	key string
+	val []string
+}) {
+	for i, kv := range securityHeaders {
+		out[i].key = http.CanonicalHeaderKey(kv[0])
+		out[i].val = []string{kv[1]}[:1:1]
+	}
+	return out
+}()
+
+var (
+	noStore        = []string{"no-store"}[:1:1]
+	consoleCSPVals = []string{consoleCSP}[:1:1]
+)
+
 // consoleCSP is the content security policy of the console's pages: its
 // own scripts, styles and images only, nothing inline, nothing of another
 // origin.
@@ -37,14 +57,14 @@ const consoleCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img
 // caching of API responses and, when the server has the console (pages),
 // lets its pages load their own assets.
 func setSecurityHeaders(h http.Header, path string, pages bool) {
-	for _, kv := range securityHeaders {
-		h.Set(kv[0], kv[1])
+	for _, kv := range securityValues {
+		h[kv.key] = kv.val
 	}
 	if strings.HasPrefix(path, "/api/") {
-		h.Set("Cache-Control", "no-store")
+		h["Cache-Control"] = noStore
 	}
 	if pages && isPagePath(path) {
-		h.Set("Content-Security-Policy", consoleCSP)
+		h["Content-Security-Policy"] = consoleCSPVals
 	}
 }
 

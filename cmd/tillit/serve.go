@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"tillit"
@@ -19,6 +20,9 @@ import (
 
 // runServe serves the API and the console until ctx is done (SIGINT or
 // SIGTERM), then shuts down gracefully.
+// serveGCPercent is the garbage collector's target of a server (GOGC).
+const serveGCPercent = 400
+
 func runServe(ctx context.Context, p *proc, args []string) error {
 	fs := p.flagSet("serve", "[flags]",
 		"Serve the API and the console over HTTPS. With no flags it creates ./tillit-data\n"+
@@ -29,6 +33,12 @@ func runServe(ctx context.Context, p *proc, args []string) error {
 		return err
 	}
 	logger := p.newLogger(cfg)
+	if _, set := os.LookupEnv("GOGC"); !set {
+		// A request allocates little that lives: let the heap grow to five
+		// times what is live before collecting, for a third less collector
+		// work under load (measured with tillit bench). GOGC overrides it.
+		debug.SetGCPercent(serveGCPercent)
+	}
 	data, err := prepareData(cfg, p.clock)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
