@@ -129,8 +129,8 @@ func (db *DB) openSQLite(path string) error {
 	//
 	// The writer leaves checkpoints (copying the write-ahead log into the
 	// database file) to a goroutine of their own, off the path of commits,
-	// up to a WAL of 40 MiB (see checkpoints).
-	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate&_pragma=cache_size(-262144)&_pragma=wal_autocheckpoint(2500)")
+	// up to a WAL of 64 MiB (see checkpoints); past that the writer checkpoints itself.
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate&_pragma=cache_size(-262144)&_pragma=wal_autocheckpoint(16384)")
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (db *DB) openSQLite(path string) error {
 
 // checkpointEvery is how often the checkpointer copies the write-ahead log
 // into the database file.
-const checkpointEvery = 250 * time.Millisecond
+const checkpointEvery = 100 * time.Millisecond
 
 // checkpoints copies the write-ahead log into the database file every
 // period, on a reader connection, so that commits do not wait for it (a
