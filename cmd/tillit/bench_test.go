@@ -519,7 +519,10 @@ func (f *benchFake) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p := f.person(w, r); p != nil {
-		benchFakeJSON(w, 200, p)
+		f.mu.Lock()
+		c := *p // an update may change p meanwhile
+		f.mu.Unlock()
+		benchFakeJSON(w, 200, &c)
 	}
 }
 
@@ -533,8 +536,9 @@ func (f *benchFake) update(w http.ResponseWriter, r *http.Request) {
 	if p := f.person(w, r); p != nil {
 		f.mu.Lock()
 		p.FamilyName = patch.FamilyName
+		c := *p
 		f.mu.Unlock()
-		benchFakeJSON(w, 200, p)
+		benchFakeJSON(w, 200, &c)
 	}
 }
 
