@@ -34,3 +34,11 @@ func DecodeSealedForTest(b []byte) (map[string][]byte, error) { return decodeSea
 // EncodeSealedForTest encodes ciphertexts by place as people.sealed holds
 // them.
 func EncodeSealedForTest(sealed map[string][]byte) []byte { return encodeSealed(sealed) }
+
+// SetLastIDForTest makes the next id newID gives last+1 (unless the clock
+// is past it), so a test can make two people meet on one id.
+func SetLastIDForTest(last int64) {
+	ids.mu.Lock()
+	defer ids.mu.Unlock()
+	ids.last = last
+}

@@ -187,8 +187,7 @@ func (s *PeopleService) CreatePerson(ctx context.Context, p *tillit.Person) erro
 	if row.emailIdx, row.phoneIdx, row.nidIdx, err = s.indexes(ctx, pr.TenantID, ix); err != nil {
 		return keyError(err)
 	}
-	p.ID = s.db.newID()
-	tillit.Describe(ctx, "person.create", personTarget(p.ID), row.fields...)
+	tillit.Describe(ctx, "person.create", "", row.fields...) // the id comes with the key (sealRows)
 	if p.CollectedAt.IsZero() {
 		p.CollectedAt = now
 	}

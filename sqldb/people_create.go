@@ -96,51 +96,38 @@ func (s *PeopleService) writeCreates(batch []*pendingCreate) []error {
 	}
 	var ok []int // positions whose key is stored
 	for tenantID, pos := range byTenant {
-		ids := make([]int64, len(pos))
+		group := make([]*importRow, len(pos))
 		for j, i := range pos {
-			ids[j] = batch[i].row.p.ID
+			group[j] = batch[i].row
 		}
-		keys, err := s.keys.NewPersonKeys(ctx, tenantID, ids)
-		if err != nil {
+		if err := s.sealRows(ctx, tenantID, group); err != nil {
 			for _, i := range pos {
-				errs[i] = keyError(err)
+				errs[i] = err
 			}
 			continue
 		}
-		for j, i := range pos {
-			r := batch[i].row
-			r.keyed = true
-			r.sealed = encodeSealed(sealValues(keys[j], r.values, nil, nil))
-			ok = append(ok, i)
-		}
+		ok = append(ok, pos...)
 	}
 	if len(ok) == 0 {
 		return errs
 	}
-	const cols = 10
 	err := s.db.withTx(ctx, func(tx *Tx) error {
-		args := make([]any, 0, cols*len(ok))
-		for _, i := range ok {
-			r := batch[i].row
-			r.p.UpdatedAt, r.p.LastActivityAt = tx.now, tx.now
-			args = append(args, r.p.ID, batch[i].tenantID, r.sealed, string(r.plain),
-				r.emailIdx, r.phoneIdx, r.nidIdx, micros(r.p.CollectedAt), micros(tx.now), micros(tx.now))
+		rows := make([]*importRow, len(ok))
+		tenants := make([]int64, len(ok))
+		for j, i := range ok {
+			rows[j], tenants[j] = batch[i].row, batch[i].tenantID
+			rows[j].p.UpdatedAt, rows[j].p.LastActivityAt = tx.now, tx.now
 		}
-		inserted, err := tx.insertRowsIgnoring(ctx, insertPersonPrefix, cols, args)
+		stored, err := s.insertPeople(ctx, tx, tenants, rows)
 		if err != nil {
 			return err
 		}
 		var events []*tillit.Event
 		for j, i := range ok {
 			q := batch[i]
-			if !inserted[j] {
-				field, err := s.duplicateOf(ctx, tx, q.tenantID, q.row)
-				if err != nil {
-					errs[i] = err
-					continue
-				}
-				errs[i] = &tillit.Error{Code: tillit.EConflict, Field: field,
-					Message: fmt.Sprintf("another person in your register has this %s; look them up instead of adding them twice", field)}
+			if !stored[j] {
+				errs[i] = &tillit.Error{Code: tillit.EConflict, Field: q.row.dup,
+					Message: fmt.Sprintf("another person in your register has this %s; look them up instead of adding them twice", q.row.dup)}
 				continue
 			}
 			e := tx.event(q.ctx, q.tenantID, "person.create", personTarget(q.row.p.ID), q.row.fields...)

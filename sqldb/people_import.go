@@ -34,6 +34,7 @@ type importRow struct {
 	fields   []string
 	keyed    bool   // its key is in the key store
 	sealed   []byte // its sealed values, encoded
+	dup      string // not stored: the attribute another person has
 }
 
 // errRefusedFile rolls back an all-or-nothing import that refused a line.
@@ -70,47 +71,35 @@ func (s *PeopleService) ImportPeople(ctx context.Context, src tillit.ImportSourc
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sealed := s.importStages(ctx, src, pr.TenantID, schema, settings)
-	var created []int64 // all-or-nothing: the keys to destroy if it rolls back
+	var created []int64
 	lines := 0
-	run := func(tx *Tx) error {
+	if opts.AllOrNothing {
+		created, lines, err = s.importAllOrNothing(ctx, pr.TenantID, sealed, refuse, progress)
+	} else {
 		for b := range sealed {
 			if b.err != nil {
-				return b.err
+				err = b.err
+				break
 			}
 			lines += len(b.rows)
-			write := func(tx *Tx) error {
-				ids, err := s.writeImport(ctx, tx, pr.TenantID, b.rows, refuse)
-				res.Created += len(ids)
-				created = append(created, ids...)
-				return err
-			}
-			var err error
-			if tx != nil {
-				err = write(tx)
-			} else {
-				created = created[:0]
-				if err = s.db.withTx(ctx, write); err != nil {
-					res.Created -= len(created)
-					created = created[:0]
-				}
-			}
-			s.destroyUnused(ctx, pr.TenantID, b.unused(created))
+			var ids []int64
+			err = s.db.withTx(ctx, func(tx *Tx) error {
+				var werr error
+				ids, werr = s.writeImport(ctx, tx, pr.TenantID, b.rows, refuse)
+				return werr
+			})
 			if err != nil {
-				return err
+				ids = nil
+			}
+			res.Created += len(ids)
+			s.destroyUnused(ctx, pr.TenantID, b.unused(ids))
+			if err != nil {
+				break
 			}
 			if progress != nil {
 				progress(lines)
 			}
 		}
-		if opts.AllOrNothing && refused > 0 {
-			return errRefusedFile
-		}
-		return nil
-	}
-	if opts.AllOrNothing {
-		err = s.db.withTx(ctx, run)
-	} else {
-		err = run(nil)
 	}
 	cancel()
 	for b := range sealed { // the stages stop; destroy the keys they made
@@ -118,9 +107,11 @@ func (s *PeopleService) ImportPeople(ctx context.Context, src tillit.ImportSourc
 	}
 	res.Imported = true
 	res.RefusedTotal = refused
-	if errors.Is(err, errRefusedFile) || (err != nil && opts.AllOrNothing) {
-		s.destroyUnused(ctx, pr.TenantID, created)
-		res.Created, res.Imported = 0, false
+	if opts.AllOrNothing {
+		res.Created = len(created)
+		if err != nil {
+			res.Created, res.Imported = 0, false
+		}
 		if errors.Is(err, errRefusedFile) {
 			err = nil
 		}
@@ -135,6 +126,64 @@ func (s *PeopleService) ImportPeople(ctx context.Context, src tillit.ImportSourc
 		return res, err
 	}
 	return res, nil
+}
+
+// maxAllOrNothing is the most lines an all-or-nothing import takes: it
+// holds the whole file, validated and sealed, in memory before it writes,
+// so that the one transaction never waits for the network.
+const maxAllOrNothing = 100000
+
+// importAllOrNothing reads, validates and seals the whole file first, then
+// writes it in one transaction, which it rolls back if any line is refused
+// (errRefusedFile). Keys of people not stored are destroyed. It returns
+// the ids of the people stored and the lines read.
+func (s *PeopleService) importAllOrNothing(ctx context.Context, tenantID int64, sealed <-chan importBatchOf,
+	refuse func(int, error, bool), progress func(int)) ([]int64, int, error) {
+	var all []importBatchOf
+	lines, anyRefused := 0, false
+	refuseAll := func(line int, err error, dup bool) {
+		anyRefused = true
+		refuse(line, err, dup)
+	}
+	var err error
+	for b := range sealed {
+		if b.err != nil {
+			err = b.err
+			break
+		}
+		all = append(all, b)
+		lines += len(b.rows)
+		if lines > maxAllOrNothing {
+			err = tillit.Errorf(tillit.ETooLarge, "an all-or-nothing import takes at most %d lines; split the file, or import it without all_or_nothing", maxAllOrNothing)
+			break
+		}
+		if progress != nil {
+			progress(lines)
+		}
+	}
+	var created []int64
+	if err == nil {
+		err = s.db.withTx(ctx, func(tx *Tx) error {
+			for _, b := range all {
+				ids, err := s.writeImport(ctx, tx, tenantID, b.rows, refuseAll)
+				created = append(created, ids...)
+				if err != nil {
+					return err
+				}
+			}
+			if anyRefused {
+				return errRefusedFile
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		created = nil
+	}
+	for _, b := range all {
+		s.destroyUnused(ctx, tenantID, b.unused(created))
+	}
+	return created, lines, err
 }
 
 // importBatchOf is a batch on its way through the stages of an import.
@@ -195,10 +244,13 @@ func (s *PeopleService) importStages(ctx context.Context, src tillit.ImportSourc
 	go func() {
 		defer close(sealed)
 		for b := range read {
-			if b.err == nil {
+			if b.err == nil && ctx.Err() == nil {
 				b.err = s.sealImport(ctx, tenantID, b.rows)
 			}
-			if !send(sealed, b) || b.err != nil {
+			// Always handed on, even after cancel: ImportPeople drains the
+			// channel and destroys the keys of what it did not store.
+			sealed <- b
+			if b.err != nil {
 				for range read { // let the reader stop
 				}
 				return
@@ -213,26 +265,104 @@ func (s *PeopleService) sealImport(ctx context.Context, tenantID int64, rows []*
 	var ok []*importRow
 	for _, r := range rows {
 		if r.err == nil {
-			r.p.ID = s.db.newID()
 			ok = append(ok, r)
 		}
 	}
-	if len(ok) == 0 {
+	return s.sealRows(ctx, tenantID, ok)
+}
+
+// sealRows gives rows of one tenant new ids, stores a new key for each in
+// the key store and seals their values with it. If another process took
+// one of the ids meanwhile (the key store refuses the batch), it tries
+// again with new ids.
+func (s *PeopleService) sealRows(ctx context.Context, tenantID int64, rows []*importRow) error {
+	if len(rows) == 0 {
 		return nil
 	}
-	ids := make([]int64, len(ok))
-	for i, r := range ok {
-		ids[i] = r.p.ID
+	ids := make([]int64, len(rows))
+	for attempt := 0; ; attempt++ {
+		for i, r := range rows {
+			r.p.ID = s.db.newID()
+			ids[i] = r.p.ID
+		}
+		keys, err := s.keys.NewPersonKeys(ctx, tenantID, ids)
+		if isConflict(err) && attempt < idAttempts {
+			continue
+		}
+		if err != nil {
+			return keyError(err)
+		}
+		for i, r := range rows {
+			r.keyed = true
+			r.sealed = encodeSealed(sealValues(keys[i], r.values, nil, nil))
+		}
+		return nil
 	}
-	keys, err := s.keys.NewPersonKeys(ctx, tenantID, ids)
-	if err != nil {
-		return keyError(err)
+}
+
+// idAttempts is how many times a row gets a new id when another process
+// took the one it had.
+const idAttempts = 3
+
+// errIDTaken says a row was not inserted because its id is taken: not a
+// duplicate, a collision with another process's id.
+var errIDTaken = errors.New("sqldb: the id is taken")
+
+// insertPeople inserts keyed, sealed rows (each of tenants[i]) in tx with
+// ON CONFLICT DO NOTHING and reports which were stored. A row left out is
+// a duplicate (its dup says of what), or had an id another process took:
+// it gets a new id and key and is tried again.
+func (s *PeopleService) insertPeople(ctx context.Context, tx *Tx, tenants []int64, rows []*importRow) ([]bool, error) {
+	const cols = 10
+	stored := make([]bool, len(rows))
+	todo := make([]int, len(rows))
+	for i := range rows {
+		todo[i] = i
 	}
-	for i, r := range ok {
-		r.keyed = true
-		r.sealed = encodeSealed(sealValues(keys[i], r.values, nil, nil))
+	for attempt := 0; ; attempt++ {
+		args := make([]any, 0, cols*len(todo))
+		for _, i := range todo {
+			r := rows[i]
+			args = append(args, r.p.ID, tenants[i], r.sealed, string(r.plain),
+				r.emailIdx, r.phoneIdx, r.nidIdx, micros(r.p.CollectedAt), micros(tx.now), micros(tx.now))
+		}
+		inserted, err := tx.insertRowsIgnoring(ctx, insertPersonPrefix, cols, args)
+		if err != nil {
+			return nil, err
+		}
+		retry := map[int64][]int{}
+		for j, i := range todo {
+			if inserted[j] {
+				stored[i] = true
+				continue
+			}
+			field, err := s.duplicateOf(ctx, tx, tenants[i], rows[i])
+			switch {
+			case errors.Is(err, errIDTaken) && attempt < idAttempts:
+				retry[tenants[i]] = append(retry[tenants[i]], i)
+			case err != nil:
+				return nil, err
+			default:
+				rows[i].dup = field
+			}
+		}
+		if len(retry) == 0 {
+			return stored, nil
+		}
+		todo = todo[:0]
+		for tenantID, pos := range retry {
+			old := make([]int64, len(pos))
+			group := make([]*importRow, len(pos))
+			for j, i := range pos {
+				old[j], group[j] = rows[i].p.ID, rows[i]
+			}
+			s.destroyUnused(ctx, tenantID, old)
+			if err := s.sealRows(ctx, tenantID, group); err != nil {
+				return nil, err
+			}
+			todo = append(todo, pos...)
+		}
 	}
-	return nil
 }
 
 // destroyUnused destroys the keys of people who were not stored.
@@ -322,25 +452,19 @@ func (s *PeopleService) writeImport(ctx context.Context, tx *Tx, tenantID int64,
 	if len(ok) == 0 {
 		return nil, nil
 	}
-	const cols = 10
-	args := make([]any, 0, cols*len(ok))
-	for _, r := range ok {
-		args = append(args, r.p.ID, tenantID, r.sealed, string(r.plain),
-			r.emailIdx, r.phoneIdx, r.nidIdx, micros(r.p.CollectedAt), micros(tx.now), micros(tx.now))
+	tenants := make([]int64, len(ok))
+	for i := range tenants {
+		tenants[i] = tenantID
 	}
-	inserted, err := tx.insertRowsIgnoring(ctx, insertPersonPrefix, cols, args)
+	stored, err := s.insertPeople(ctx, tx, tenants, ok)
 	if err != nil {
 		return nil, err
 	}
 	ids := make([]int64, 0, len(ok))
 	events := make([]*tillit.Event, 0, len(ok))
 	for i, r := range ok {
-		if !inserted[i] {
-			field, err := s.duplicateOf(ctx, tx, tenantID, r)
-			if err != nil {
-				return ids, err
-			}
-			refuse(r.line, tillit.FieldErrorf(field, "another person in the register or earlier in the file has this %s", field), true)
+		if !stored[i] {
+			refuse(r.line, tillit.FieldErrorf(r.dup, "another person in the register or earlier in the file has this %s", r.dup), true)
 			continue
 		}
 		ids = append(ids, r.p.ID)
@@ -371,6 +495,6 @@ func (s *PeopleService) duplicateOf(ctx context.Context, tx *Tx, tenantID int64,
 			return c.field, nil
 		}
 	}
-	// Neither: the random id met another (about one chance in 2^53).
-	return "id", fmt.Errorf("sqldb: import line %d: id %d is taken; import the line again", r.line, r.p.ID)
+	// Neither: another process took the id (see newID).
+	return "", errIDTaken
 }
