@@ -121,6 +121,10 @@ func (db *DB) openSQLite(path string) error {
 		return err
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + sqlitePragmas
+	if db.schema == keystoreSchema {
+		// A destroyed key must not linger in a free page of the file.
+		dsn += "&_pragma=secure_delete(1)"
+	}
 	// The writer keeps up to 256 MiB of pages in memory, each reader 16 MiB:
 	// blind indexes are random, so inserts and lookups touch pages all over
 	// them (a register of a million people has about 100 MiB of them), and

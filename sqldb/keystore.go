@@ -172,6 +172,12 @@ func (s *KeyStore) DeletePersonKeys(ctx context.Context, tenantID int64, personI
 		}
 		return nil
 	})
+	if err == nil && n > 0 && s.db.dialect == SQLite {
+		// With secure_delete the file's page is zeroed; the write-ahead log
+		// still holds the page as it was until it is checkpointed and cut.
+		// Best effort: a busy log is cut at a later delete or checkpoint.
+		_, _ = s.db.write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	}
 	return n, err
 }
 

@@ -362,8 +362,9 @@ func (s *PeopleService) UpdatePerson(ctx context.Context, id int64, patch json.R
 				}
 			}
 		}
-		// A national id's country may be left out when the id is patched.
-		if _, ok := patchDoc[tillit.AttrNationalID]; ok {
+		// A new national id brings its own country and birth date unless
+		// the patch gives them; removing one keeps the birth date.
+		if v, ok := patchDoc[tillit.AttrNationalID]; ok && v != nil {
 			if _, ok := patchDoc[tillit.AttrNationalIDCountry]; !ok {
 				p.NationalIDCountry = ""
 			}
@@ -724,7 +725,7 @@ func (s *PeopleService) LookupPeople(ctx context.Context, l tillit.PersonLookup)
 			return nil, err
 		}
 		column, attr, wanted = "email_idx", tillit.AttrEmail, []string{key}
-		match = func(p *tillit.Person) bool { return strings.EqualFold(p.Email, key) }
+		match = func(p *tillit.Person) bool { return strings.ToLower(p.Email) == key } // the index's own normalisation
 	case l.Phone != "":
 		tillit.Describe(ctx, "person.lookup", "", tillit.AttrPhone)
 		settings, _, err := s.tenantContext(ctx, s.db.read, pr.TenantID)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -124,7 +125,7 @@ func attrFromForm(def tillit.AttributeDef, text string) (any, error) {
 			text = strings.Replace(text, ",", ".", 1) // 3,5 as Nordic people write it
 		}
 		f, err := strconv.ParseFloat(text, 64)
-		if err != nil {
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, invalidForm(field, "err.field.attribute_number")
 		}
 		return f, nil

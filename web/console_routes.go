@@ -77,7 +77,7 @@ func (s *Server) registerRoutes() []Route {
 		{Method: "GET", Pattern: "/people/new", Action: "console.person.form", Access: Requires(write), handle: s.newPersonPage},
 		{Method: "POST", Pattern: "/people/new", Action: "console.person.create", Access: Requires(write), handle: s.createPersonForm},
 		{Method: "GET", Pattern: "/people/import", Action: "console.person.import_form", Access: Requires(write), handle: s.importPage},
-		{Method: "POST", Pattern: "/people/import", Action: "console.person.import", Access: Requires(write), handle: s.importForm},
+		{Method: "POST", Pattern: "/people/import", Action: "console.person.import", Access: Requires(write), LongBody: true, handle: s.importForm},
 		{Method: "GET", Pattern: "/people/{id}", Action: "console.person.read", Access: Requires(read), TargetKind: "person", handle: s.personPage},
 		{Method: "GET", Pattern: "/people/{id}/edit", Action: "console.person.edit", Access: Requires(write), TargetKind: "person", handle: s.editPersonPage},
 		{Method: "POST", Pattern: "/people/{id}/edit", Action: "console.person.update", Access: Requires(write), TargetKind: "person", handle: s.updatePersonForm},

@@ -194,29 +194,28 @@ func (s *Server) routeHandler(rt Route) http.Handler {
 			}
 		})
 	}
-	serve := func(w http.ResponseWriter, r *http.Request) error {
-		if rt.RateLimit {
-			if err := s.limit(r); err != nil {
-				return err
-			}
-		}
-		r, err := s.authorize(r, rt.Access)
-		if err != nil {
-			return err
-		}
-		return rt.handle(w, r)
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(conn http.ResponseWriter, r *http.Request) {
 		req := tillit.RequestFromContext(r.Context())
 		req.Event.Action, req.Event.Target = rt.Action, rt.target(r)
-		if rt.LongBody {
-			// The body is read as it comes, for as long as it takes; the
-			// answer follows the whole body.
-			rc := http.NewResponseController(w)
-			_ = rc.SetReadDeadline(time.Time{})
-			_ = rc.SetWriteDeadline(time.Time{})
-		}
-		s.audited(w, r, serve)
+		s.audited(conn, r, func(w http.ResponseWriter, r *http.Request) error {
+			if rt.RateLimit {
+				if err := s.limit(r); err != nil {
+					return err
+				}
+			}
+			r, err := s.authorize(r, rt.Access)
+			if err != nil {
+				return err
+			}
+			if rt.LongBody {
+				// Once the caller may: the body is read as it comes, for as
+				// long as it takes, and the answer follows the whole body.
+				rc := http.NewResponseController(conn)
+				_ = rc.SetReadDeadline(time.Time{})
+				_ = rc.SetWriteDeadline(time.Time{})
+			}
+			return rt.handle(w, r)
+		})
 	})
 }
 
