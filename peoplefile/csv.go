@@ -157,9 +157,30 @@ scan:
 
 // columns reads the header: names trimmed and lower-cased, each a standard
 // column or an attribute of schema, none twice.
+// knownColumn reports whether name is a column a header may have.
+func knownColumn(name string, schema *tillit.Schema) bool {
+	_, person := personColumns[name]
+	_, address := addressColumns[name]
+	_, attr := schema.Attribute(name)
+	return person || address || attr || name == collectedAt
+}
+
 func columns(header []string, schema *tillit.Schema) ([]column, error) {
 	if len(header) == 1 && strings.TrimSpace(header[0]) == "" {
 		return nil, tillit.Errorf(tillit.EInvalid, "the header row has no columns")
+	}
+	// A file without a header makes its first row the header, and its
+	// cells are personal values: a header with no known column is refused
+	// without quoting any of it. In a real header, unknown names are
+	// quoted, to show the typo.
+	known := 0
+	for _, h := range header {
+		if knownColumn(strings.ToLower(strings.TrimSpace(h)), schema) {
+			known++
+		}
+	}
+	if known == 0 {
+		return nil, tillit.Errorf(tillit.EInvalid, "the first row names none of the columns a person has (given_name, family_name, email, …): a CSV file must start with a header row")
 	}
 	cols := make([]column, len(header))
 	seen := make(map[string]bool, len(header))

@@ -226,3 +226,17 @@ func TestCSVUnclosedQuote(t *testing.T) {
 	}
 	wantError(t, got[1].err, tillit.ETooLarge, "", "a row after line 2 is longer than 1 MiB")
 }
+
+// TestCSVWithoutHeader: a file whose first row is data is refused without
+// quoting the data: its cells are personal values.
+func TestCSVWithoutHeader(t *testing.T) {
+	_, err := peoplefile.NewReader(strings.NewReader("Kari,Nordmann,kari@example.no,19121212-1212\n"), peoplefile.CSV, &tillit.Schema{})
+	if tillit.ErrorCode(err) != tillit.EInvalid {
+		t.Fatalf("err = %v, want invalid", err)
+	}
+	for _, v := range []string{"Kari", "kari", "Nordmann", "kari@example.no", "19121212"} {
+		if strings.Contains(err.Error(), v) || strings.Contains(tillit.ErrorField(err), v) {
+			t.Errorf("the error quotes %q: %v (field %q)", v, err, tillit.ErrorField(err))
+		}
+	}
+}

@@ -158,17 +158,20 @@ func (s *PeopleService) FindRecords(ctx context.Context, personID int64, f tilli
 	if err != nil {
 		return nil, err
 	}
+	// The cursor is the id of the last record of the previous page: its
+	// time is looked up here, so that no date of a person's record travels
+	// in a URL.
 	beforeAt, beforeID := int64(1<<62), int64(1<<62)
 	if f.Cursor != "" {
-		// The time is before the last dash: it is negative before 1970.
-		i := strings.LastIndexByte(f.Cursor, '-')
-		at, id, ok := f.Cursor[:max(i, 0)], f.Cursor[i+1:], i > 0
-		var err1, err2 error
-		beforeAt, err1 = strconv.ParseInt(at, 10, 64)
-		beforeID, err2 = strconv.ParseInt(id, 10, 64)
-		if !ok || err1 != nil || err2 != nil {
-			return nil, tillit.FieldErrorf("cursor", "cursor is not one this server gave; start again without it")
+		id, err := strconv.ParseInt(f.Cursor, 10, 64)
+		if err == nil {
+			err = s.db.read.QueryRowContext(ctx, `SELECT occurred_at FROM records WHERE id = $1 AND person_id = $2 AND tenant_id = $3`,
+				id, personID, pr.TenantID).Scan(&beforeAt)
 		}
+		if err != nil {
+			return nil, tillit.FieldErrorf("cursor", "cursor is not one this server gave, or its record is gone; start again without it")
+		}
+		beforeID = id
 	}
 	pk, err := s.personKeyOf(ctx, s.db.read, pr.TenantID, personID)
 	if err != nil {
@@ -195,7 +198,7 @@ func (s *PeopleService) FindRecords(ctx context.Context, personID int64, f tilli
 	if len(page.Records) > limit {
 		page.Records = page.Records[:limit]
 		last := page.Records[limit-1]
-		page.NextCursor = fmt.Sprintf("%d-%d", micros(last.OccurredAt), last.ID)
+		page.NextCursor = strconv.FormatInt(last.ID, 10)
 	}
 	fields := []string{"records"}
 	for _, r := range page.Records {
