@@ -91,8 +91,12 @@ func runKeysRotateRoot(ctx context.Context, p *proc, args []string) error {
 		"Add a new version to the root key file and re-wrap every tenant key with it; servers go on serving\n"+
 			"(they read the root key file again when they meet the new version). If an earlier rotation was\n"+
 			"interrupted, this one finishes it instead of adding another version. Back up the root key file\n"+
-			"afterwards: it holds every version. Version 1 stays: the secrets of accounts are derived from it.")
+			"afterwards: it holds every version. Version 1 stays: the secrets of accounts are derived from it.\n"+
+			"With several nodes, first run it with --add-only, copy root.key to every node, then run it again\n"+
+			"without: a node that lacks the new version cannot open tenant keys wrapped by it.")
 	cfg := newConfig(fs)
+	var addOnly bool
+	fs.BoolVar(&addOnly, "add-only", false, "only add the new version to the root key file (to copy it to the other nodes); re-wrap nothing")
 	if err := p.parseConfig(fs, cfg, args); err != nil {
 		return err
 	}
@@ -107,9 +111,18 @@ func runKeysRotateRoot(ctx context.Context, p *proc, args []string) error {
 			return err
 		}
 		if len(unfinished) == 0 {
-			if _, err := keyring.AddRootKeyVersion(cfg.RootKeyPath()); err != nil {
+			if roots, err = keyring.AddRootKeyVersion(cfg.RootKeyPath()); err != nil {
 				return err
 			}
+		}
+		if addOnly {
+			v, _ := roots.Newest()
+			fmt.Fprintf(p.stderr, "root key version %d is in %s; copy the file to every node, then run 'tillit keys rotate-root' again\n", v, cfg.RootKeyPath())
+			rot := keyring.Rotation{Version: v, Started: len(unfinished) == 0}
+			if err := s.recordKeyEvent(ctx, tillit.OperatorLog, "keys.add_root_version", "root-key", rot, nil); err != nil {
+				return err
+			}
+			return printJSON(p.stdout, rot)
 		}
 		rot, err := s.keys.RotateRoot(ctx, func(done int) {
 			fmt.Fprintf(p.stderr, "re-wrapped %d tenant keys\n", done)

@@ -1,7 +1,7 @@
 -- The register: people and their records. Personal values are sealed under
 -- each person's key (kept in the key store, not here); lookups go through
 -- blind indexes (truncated HMACs of the normalised value under a tenant's
--- index key). Ids are random (53 bits), made before the key and the row.
+-- index key). Ids (53 bits, growing with time) are made before the key and the row.
 CREATE TABLE tenant_schemas (
     tenant_id   BIGINT PRIMARY KEY REFERENCES tenants (id),
     schema      TEXT   NOT NULL,
