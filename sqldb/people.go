@@ -227,6 +227,23 @@ func scanPersonRow(sc interface{ Scan(...any) error }) (personRow, error) {
 	return r, err
 }
 
+// scanPersonRows reads the rows of a query of people.
+func scanPersonRows(rows *sql.Rows, err error) ([]personRow, error) {
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var list []personRow
+	for rows.Next() {
+		r, err := scanPersonRow(rows)
+		if err != nil {
+			return nil, translate(err)
+		}
+		list = append(list, r)
+	}
+	return list, translate(rows.Err())
+}
+
 // open opens a stored person with its key, returning the person and its
 // plain-text values by place.
 func openPerson(pk *keyring.PersonKey, r personRow) (*tillit.Person, personValues, map[string][]byte, error) {
@@ -593,23 +610,10 @@ func personFields(p *tillit.Person) []string {
 }
 
 func (s *PeopleService) pageByID(ctx context.Context, tenantID, after int64, limit int) (*tillit.PersonPage, error) {
-	rows, err := s.db.read.QueryContext(ctx, `SELECT `+personColumns+` FROM people
-		WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`, tenantID, after, limit+1)
+	list, err := scanPersonRows(s.db.read.QueryContext(ctx, `SELECT `+personColumns+` FROM people
+		WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`, tenantID, after, limit+1))
 	if err != nil {
-		return nil, translate(err)
-	}
-	var list []personRow
-	for rows.Next() {
-		r, err := scanPersonRow(rows)
-		if err != nil {
-			rows.Close()
-			return nil, translate(err)
-		}
-		list = append(list, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, translate(err)
+		return nil, err
 	}
 	page := &tillit.PersonPage{People: []*tillit.Person{}}
 	if len(list) > limit {
@@ -770,22 +774,9 @@ func (s *PeopleService) LookupPeople(ctx context.Context, l tillit.PersonLookup)
 	if len(wanted) > 1 {
 		cond = column + ` IN (` + s.db.params(2, len(wanted)) + `)`
 	}
-	rows, err := s.db.query(ctx, `SELECT `+personColumns+` FROM people WHERE tenant_id = $1 AND `+cond+` ORDER BY id LIMIT 1000`, args...)
+	list, err := scanPersonRows(s.db.query(ctx, `SELECT `+personColumns+` FROM people WHERE tenant_id = $1 AND `+cond+` ORDER BY id LIMIT 1000`, args...))
 	if err != nil {
-		return nil, translate(err)
-	}
-	var list []personRow
-	for rows.Next() {
-		r, err := scanPersonRow(rows)
-		if err != nil {
-			rows.Close()
-			return nil, translate(err)
-		}
-		list = append(list, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, translate(err)
+		return nil, err
 	}
 	people, err := s.openRows(ctx, pr.TenantID, list)
 	if err != nil {

@@ -21,18 +21,29 @@ type personValues map[string][]byte
 
 const attrPrefix = "attributes."
 
+// stringAttr is a standard attribute held as a string, and where a
+// person keeps it.
+type stringAttr struct {
+	name string
+	v    *string
+}
+
+// stringAttrs returns the standard string attributes of p (all but the
+// address), in the API's order.
+func stringAttrs(p *tillit.Person) [8]stringAttr {
+	return [8]stringAttr{{tillit.AttrGivenName, &p.GivenName}, {tillit.AttrFamilyName, &p.FamilyName},
+		{tillit.AttrNationalID, &p.NationalID}, {tillit.AttrNationalIDCountry, &p.NationalIDCountry},
+		{tillit.AttrBirthDate, &p.BirthDate}, {tillit.AttrEmail, &p.Email}, {tillit.AttrPhone, &p.Phone},
+		{tillit.AttrLanguage, &p.Language}}
+}
+
 // valuesOf returns the values of p to seal and the tenant attributes to
 // keep unsealed (those the schema classifies non_personal).
 func valuesOf(p *tillit.Person, schema *tillit.Schema) (personValues, map[string]any, error) {
 	v := personValues{}
-	for place, s := range map[string]string{
-		tillit.AttrGivenName: p.GivenName, tillit.AttrFamilyName: p.FamilyName,
-		tillit.AttrNationalID: p.NationalID, tillit.AttrNationalIDCountry: p.NationalIDCountry,
-		tillit.AttrBirthDate: p.BirthDate, tillit.AttrEmail: p.Email, tillit.AttrPhone: p.Phone,
-		tillit.AttrLanguage: p.Language,
-	} {
-		if s != "" {
-			v[place] = []byte(s)
+	for _, a := range stringAttrs(p) {
+		if *a.v != "" {
+			v[a.name] = []byte(*a.v)
 		}
 	}
 	if p.Address != nil {
@@ -99,25 +110,16 @@ func openValues(pk *keyring.PersonKey, sealed map[string][]byte) (personValues, 
 // personFrom fills p's attributes from its opened values and plain
 // attributes.
 func personFrom(p *tillit.Person, v personValues, plain map[string]any) error {
+	strs := stringAttrs(p)
 	for place, b := range v {
-		s := string(b)
 		switch place {
-		case tillit.AttrGivenName:
-			p.GivenName = s
-		case tillit.AttrFamilyName:
-			p.FamilyName = s
-		case tillit.AttrNationalID:
-			p.NationalID = s
-		case tillit.AttrNationalIDCountry:
-			p.NationalIDCountry = s
-		case tillit.AttrBirthDate:
-			p.BirthDate = s
-		case tillit.AttrEmail:
-			p.Email = s
-		case tillit.AttrPhone:
-			p.Phone = s
-		case tillit.AttrLanguage:
-			p.Language = s
+		case tillit.AttrGivenName, tillit.AttrFamilyName, tillit.AttrNationalID, tillit.AttrNationalIDCountry,
+			tillit.AttrBirthDate, tillit.AttrEmail, tillit.AttrPhone, tillit.AttrLanguage:
+			for _, a := range strs {
+				if a.name == place {
+					*a.v = string(b)
+				}
+			}
 		case tillit.AttrAddress:
 			p.Address = new(tillit.Address)
 			if err := json.Unmarshal(b, p.Address); err != nil {
