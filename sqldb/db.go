@@ -140,13 +140,13 @@ func (db *DB) openSQLite(path string) error {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	r, err := sql.Open("sqlite", dsn+"&_pragma=cache_size(-16384)")
+	r, err := sql.Open("sqlite", dsn+"&_pragma=cache_size(-65536)")
 	if err != nil {
 		w.Close()
 		return err
 	}
-	r.SetMaxOpenConns(8)
-	r.SetMaxIdleConns(8)
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
 	db.write, db.read = w, r
 	// Make sure the file exists and is in WAL mode before readers open.
 	if _, err = w.Exec("PRAGMA user_version"); err != nil {
