@@ -74,9 +74,6 @@ func NewLogVerifier(log int64, vkey string, checkpoints []string) (*LogVerifier,
 	return v, nil
 }
 
-// Checkpoints returns how many signed checkpoints the verifier checks.
-func (v *LogVerifier) Checkpoints() int { return len(v.signed) }
-
 // Add checks the next event of the log and the hashes stored with it.
 func (v *LogVerifier) Add(e *tillit.Event, stored []byte) error {
 	if e.Log != v.log {

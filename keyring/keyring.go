@@ -90,21 +90,12 @@ type PersonKey struct {
 // Seal seals plaintext for place (such as "email", "attributes.diagnosis"
 // or "record:12:title").
 func (k *PersonKey) Seal(place string, plaintext []byte) []byte {
-	out := make([]byte, 1, sealedExtra+len(plaintext))
-	out[0] = sealVersion
-	return k.gcm.Seal(out, nil, plaintext, k.aad(place))
+	return sealWith(k.gcm, plaintext, k.aad(place))
 }
 
 // Open opens a value sealed for place. Errors wrap ErrOpen.
 func (k *PersonKey) Open(place string, sealed []byte) ([]byte, error) {
-	if len(sealed) < sealedExtra || sealed[0] != sealVersion {
-		return nil, fmt.Errorf("%w: not a sealed value", ErrOpen)
-	}
-	pt, err := k.gcm.Open(nil, nil, sealed[1:], k.aad(place))
-	if err != nil {
-		return nil, fmt.Errorf("%w: wrong key or place, or changed", ErrOpen)
-	}
-	return pt, nil
+	return openWith(k.gcm, sealed, k.aad(place))
 }
 
 func (k *PersonKey) aad(place string) []byte {

@@ -68,9 +68,3 @@ func (c *lru) remove(tenantID, personID int64) {
 		delete(c.items, [2]int64{tenantID, personID})
 	}
 }
-
-func (c *lru) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len()
-}

@@ -62,25 +62,35 @@ func Seal(key *[32]byte, plaintext, aad []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return sealWith(gcm, plaintext, aad), nil
+}
+
+// sealWith seals with a GCM of newGCM: the version byte, then (written by
+// the random-nonce GCM) the nonce, the ciphertext and its tag.
+func sealWith(gcm cipher.AEAD, plaintext, aad []byte) []byte {
 	out := make([]byte, 1, sealedExtra+len(plaintext))
 	out[0] = sealVersion
-	// The random-nonce GCM writes the nonce before the ciphertext.
-	return gcm.Seal(out, nil, plaintext, aad), nil
+	return gcm.Seal(out, nil, plaintext, aad)
 }
 
 // Open decrypts a value made by Seal with the same key and aad. A wrong key,
 // a wrong aad, an unknown version, a short value or any changed byte is an
 // error wrapping ErrOpen; it never returns unauthenticated plaintext.
 func Open(key *[32]byte, sealed, aad []byte) ([]byte, error) {
+	gcm, err := newGCM(key)
+	if err != nil {
+		return nil, err
+	}
+	return openWith(gcm, sealed, aad)
+}
+
+// openWith opens what sealWith sealed. Errors wrap ErrOpen.
+func openWith(gcm cipher.AEAD, sealed, aad []byte) ([]byte, error) {
 	if len(sealed) < sealedExtra {
 		return nil, fmt.Errorf("%w: %d bytes is too short", ErrOpen, len(sealed))
 	}
 	if sealed[0] != sealVersion {
 		return nil, fmt.Errorf("%w: unknown version %d", ErrOpen, sealed[0])
-	}
-	gcm, err := newGCM(key)
-	if err != nil {
-		return nil, err
 	}
 	plaintext, err := gcm.Open(nil, nil, sealed[1:], aad)
 	if err != nil {

@@ -48,8 +48,9 @@ var (
 // grow with time, so new rows go to the end of every index on the id
 // instead of to a random page (a third of the pages an import writes), and
 // they never repeat within a process. Processes that share a database
-// could meet only within the same millisecond and random start; the unique
-// id then refuses the second row.
+// can meet within one millisecond; the unique id (and the key store's
+// primary key) then refuses the second row, which gets a new id and key
+// (sealRows, insertPeople).
 var ids struct {
 	mu   sync.Mutex
 	last int64

@@ -146,7 +146,7 @@ func scanRecord(sc interface{ Scan(...any) error }, pk *keyring.PersonKey) (*til
 }
 
 // FindRecords implements tillit.RecordService: a page of a person's
-// records, newest first. The cursor is the last record's time and id.
+// records, newest first. The cursor is the last record's id.
 func (s *PeopleService) FindRecords(ctx context.Context, personID int64, f tillit.RecordFilter) (*tillit.RecordPage, error) {
 	target := personTarget(personID)
 	tillit.Describe(ctx, "record.list", target)
