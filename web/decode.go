@@ -136,13 +136,12 @@ func describeType(t reflect.Type) string {
 	return "another type"
 }
 
-// describeValue names the JSON value the decoder found: "a string", or the
-// number itself when it is short.
+// describeValue names the kind of JSON value the decoder found: "a
+// string", "a number".
 func describeValue(v string) string {
-	kind, literal, _ := strings.Cut(v, " ")
-	if kind == "number" && literal != "" && len(literal) <= 24 {
-		return "the number " + literal
-	}
+	// Never the value itself: a number in the wrong place may be a phone
+	// number or a national id.
+	kind, _, _ := strings.Cut(v, " ")
 	switch kind {
 	case "array", "object":
 		return "an " + kind

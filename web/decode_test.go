@@ -26,6 +26,7 @@ func TestDecodeErrors(t *testing.T) {
 			{"2 MiB body, streamed", huge, []reqOption{chunked}, 413, tillit.ETooLarge, "", "1 MiB"},
 			{"unknown field", `{"name":"x","role":"reader","colour":"red"}`, nil, 400, tillit.EInvalid, "colour", "colour"},
 			{"wrong type", `{"name":42,"role":"reader"}`, nil, 400, tillit.EInvalid, "name", "string"},
+			{"a number is not quoted", `{"name":19121212,"role":"reader"}`, nil, 400, tillit.EInvalid, "name", "not a number"},
 			{"wrong number type", `{"name":"x","role":"reader","expires_in_days":"ten"}`, nil, 400, tillit.EInvalid, "expires_in_days", "integer"},
 			{"fraction", `{"name":"x","role":"reader","expires_in_days":1.5}`, nil, 400, tillit.EInvalid, "expires_in_days", "integer"},
 			{"out of range", `{"name":"x","role":"reader","expires_in_days":1e99}`, nil, 400, tillit.EInvalid, "expires_in_days", "integer"},
@@ -50,6 +51,9 @@ func TestDecodeErrors(t *testing.T) {
 				p := wantProblem(t, w, tt.status, tt.code, tt.field)
 				if !strings.Contains(p.Detail, tt.detail) {
 					t.Fatalf("detail %q does not mention %q", p.Detail, tt.detail)
+				}
+				if strings.Contains(p.Detail, "19121212") {
+					t.Fatalf("detail %q quotes the value", p.Detail)
 				}
 			})
 		}
