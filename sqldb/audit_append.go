@@ -63,12 +63,26 @@ func (tx *Tx) appendToLog(ctx context.Context, log int64, events []*tillit.Event
 	if err != nil {
 		return err
 	}
+	args := leafArgs(front, events, tx.now)
+	if err := tx.insertRows(ctx, insertEvent, 11, args); err != nil {
+		return fmt.Errorf("append to audit log %d: %w", log, err)
+	}
+	if err := tx.execHot(ctx, updateHead, front.Size(), front.Bytes(), log); err != nil {
+		return err
+	}
+	tx.heads = append(tx.heads, front)
+	return nil
+}
+
+// leafArgs numbers events from the head front, which it advances, and
+// returns the arguments of their rows: 11 a row, in insertEvent's order.
+func leafArgs(front *auditlog.Frontier, events []*tillit.Event, now time.Time) []any {
 	args := make([]any, 0, len(events)*11)
 	var buf []byte
 	for _, e := range events {
 		e.Index = front.Size()
 		if e.At.IsZero() {
-			e.At = tx.now
+			e.At = now
 		}
 		e.At = e.At.UTC().Truncate(time.Microsecond) // the store keeps microseconds
 		buf = auditlog.AppendLeaf(buf[:0], e)
@@ -76,10 +90,7 @@ func (tx *Tx) appendToLog(ctx context.Context, log int64, events []*tillit.Event
 		args = append(args, e.Log, e.Index, micros(e.At), e.Actor, e.Action, e.Target,
 			strings.Join(e.Fields, ","), e.Outcome, e.RequestID, e.ClientAddr, auditlog.JoinHashes(hashes))
 	}
-	if err := tx.insertRows(ctx, insertEvent, 11, args); err != nil {
-		return fmt.Errorf("append to audit log %d: %w", log, err)
-	}
-	return tx.execHot(ctx, updateHead, front.Size(), front.Bytes(), log)
+	return args
 }
 
 // readHead reads and locks the head of a log.
@@ -159,6 +170,11 @@ func (tx *Tx) recordWith(ctx context.Context, e *tillit.Event, more ...*tillit.E
 // hands the lead to the first request that queued meanwhile. A lone request
 // thus commits its event itself, with no hand-off to another goroutine.
 type groupCommit struct {
+	// heads is, on PostgreSQL, the head of each log as the last batch left
+	// it. Only the leader uses it.
+	heads  map[int64]*auditlog.Frontier
+	atHead int // batches appendAtHead wrote, for tests
+
 	mu      sync.Mutex
 	idle    sync.Cond // signalled when leading becomes false
 	queue   []*pending
@@ -217,7 +233,7 @@ func (db *DB) lead(p *pending) error {
 		events = append(events, q.e...)
 	}
 	ctx := context.Background() // the batch is other requests' too
-	err := db.withTx(ctx, func(tx *Tx) error { return tx.appendEvents(ctx, events) })
+	err := db.appendBatch(ctx, events)
 	if err != nil {
 		db.logger.Error("audit events not stored", "err", err, "events", len(batch))
 	}
@@ -236,6 +252,105 @@ func (db *DB) lead(p *pending) error {
 	}
 	g.mu.Unlock()
 	return err
+}
+
+// appendBatch writes a batch of events of requests that changed nothing.
+// On PostgreSQL a batch of one log whose head the last batch left is one
+// statement (appendAtHead); otherwise, or if another writer moved the head
+// since, it takes a transaction that locks and reads the head first.
+func (db *DB) appendBatch(ctx context.Context, events []*tillit.Event) error {
+	g := &db.group
+	if db.dialect != Postgres {
+		return db.withTx(ctx, func(tx *Tx) error { return tx.appendEvents(ctx, events) })
+	}
+	log := events[0].Log
+	if front := g.heads[log]; front != nil && oneLog(events) {
+		done, err := db.appendAtHead(ctx, front, events)
+		if err != nil || done {
+			if err != nil {
+				delete(g.heads, log)
+			}
+			return err
+		}
+	}
+	var heads []*auditlog.Frontier
+	err := db.withTx(ctx, func(tx *Tx) error {
+		if err := tx.appendEvents(ctx, events); err != nil {
+			return err
+		}
+		heads = tx.heads
+		return nil
+	})
+	if err != nil || len(heads) != 1 {
+		clear(g.heads)
+		return err
+	}
+	if g.heads == nil {
+		g.heads = map[int64]*auditlog.Frontier{}
+	}
+	g.heads[log] = heads[0]
+	return nil
+}
+
+// oneLog reports whether all events belong to the log of the first.
+func oneLog(events []*tillit.Event) bool {
+	for _, e := range events[1:] {
+		if e.Log != events[0].Log {
+			return false
+		}
+	}
+	return true
+}
+
+// appendAtHead appends events of one log as a single statement, in one
+// round trip instead of five (begin, lock and read the head, insert, move
+// the head, commit): the head moves from front only if the log still ends
+// there, and the events are inserted only if it moved. It reports false,
+// having written nothing, when another writer appended since; then
+// neither front nor the events' numbers are to be trusted. On success
+// front is the new head.
+func (db *DB) appendAtHead(ctx context.Context, front *auditlog.Frontier, events []*tillit.Event) (bool, error) {
+	next, err := auditlog.ParseFrontier(front.Size(), front.Bytes()) // front stays as it was if this fails
+	if err != nil {
+		return false, tillit.Internal(err)
+	}
+	args := leafArgs(next, events, db.now())
+	res, err := db.write.ExecContext(ctx, appendAtHeadSQL(len(events)),
+		append([]any{next.Size(), next.Bytes(), events[0].Log, front.Size()}, args...)...)
+	if err != nil {
+		return false, fmt.Errorf("append to audit log %d: %w", events[0].Log, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return false, err
+	}
+	if n != int64(len(events)) {
+		return false, tillit.Internal(fmt.Errorf("audit log %d: %d of %d events inserted", events[0].Log, n, len(events)))
+	}
+	*front = *next
+	db.group.atHead++
+	return true, nil
+}
+
+// appendAtHeadSQL is appendAtHead's statement for n events. PostgreSQL
+// does not infer the types of parameters in a VALUES list that is not
+// the insert's own, so each is cast.
+func appendAtHeadSQL(n int) string {
+	const row = "($%d::bigint, $%d::bigint, $%d::bigint, $%d::text, $%d::text, $%d::text, $%d::text, $%d::text, $%d::text, $%d::text, $%d::bytea)"
+	var b strings.Builder
+	b.WriteString(`WITH head AS (UPDATE audit_logs SET size = $1, frontier = $2 WHERE id = $3 AND size = $4 RETURNING id) ` +
+		`INSERT INTO audit_events (log_id, idx, at, actor, action, target, fields, outcome, request_id, client_addr, hashes) ` +
+		`SELECT v.* FROM head, (VALUES `)
+	p := 5
+	for r := range n {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, row, p, p+1, p+2, p+3, p+4, p+5, p+6, p+7, p+8, p+9, p+10)
+		p += 11
+	}
+	b.WriteString(") AS v")
+	return b.String()
 }
 
 // closeGroup refuses new events and waits for the queued ones to be

@@ -110,6 +110,62 @@ func TestRecordEventGroupCommit(t *testing.T) {
 	})
 }
 
+// Read events go in as one statement at the head the last batch left, on
+// PostgreSQL; the log stays whole when another process or a change
+// appended in between.
+func TestRecordEventAfterOtherWriters(t *testing.T) {
+	each(t, func(t *testing.T, dialect string) {
+		url := sqldbtest.URL(t, dialect)
+		a, b := sqldbtest.OpenURL(t, url, nil), sqldbtest.OpenURL(t, url, nil)
+		acme := sqldbtest.MustTenant(t, a, "acme")
+		read := func(db *sqldb.DB, n int) {
+			t.Helper()
+			e := &tillit.Event{Log: acme.ID, Actor: "token:1", Action: "person.read", Target: fmt.Sprintf("person:%d", n),
+				Fields: []string{"given_name"}, Outcome: tillit.OutcomeOK}
+			if err := db.RecordEvent(context.Background(), e); err != nil {
+				t.Fatal(err)
+			}
+			if e.Index != int64(n) {
+				t.Fatalf("event %d stored at %d", n, e.Index)
+			}
+		}
+		read(a, 0)
+		read(a, 1)                                                                   // at the head a left
+		read(b, 2)                                                                   // another process moves the head
+		read(a, 3)                                                                   // a finds it moved, and locks and reads it
+		if err := a.ChangeForTest(context.Background(), acme.ID, true); err != nil { // index 4
+			t.Fatal(err)
+		}
+		read(a, 5)
+		read(a, 6)
+		if dialect == sqldb.Postgres && a.BatchesAtHeadForTest() != 2 { // 1 and 6
+			t.Fatalf("%d batches at the head, want 2", a.BatchesAtHeadForTest())
+		}
+		var wg sync.WaitGroup
+		for i := range 200 {
+			wg.Go(func() {
+				db := []*sqldb.DB{a, b}[i%2]
+				e := &tillit.Event{Log: acme.ID, Actor: "anonymous", Action: "api.request", Outcome: tillit.EUnauthenticated}
+				if err := db.RecordEvent(context.Background(), e); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		signer := mustSigner(t)
+		if _, err := a.WriteCheckpoints(context.Background(), signer); err != nil {
+			t.Fatal(err)
+		}
+		r, err := a.VerifyAudit(context.Background(), &acme.ID, signer.VerifierKey())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Events != 7+200 {
+			t.Fatalf("report %+v", r)
+		}
+	})
+}
+
 func TestCheckpointAndInclusionProof(t *testing.T) {
 	each(t, func(t *testing.T, dialect string) {
 		db := sqldbtest.Open(t, dialect, nil)

@@ -42,3 +42,11 @@ func SetLastIDForTest(last int64) {
 	defer ids.mu.Unlock()
 	ids.last = last
 }
+
+// SetImportBatchForTest sets how many people one transaction of an import
+// writes, so that tests cross batches with few people.
+func (s *PeopleService) SetImportBatchForTest(n int) { s.batch = n }
+
+// BatchesAtHeadForTest is how many batches of read events were written
+// as one statement at a known head (PostgreSQL).
+func (db *DB) BatchesAtHeadForTest() int { return db.group.atHead }

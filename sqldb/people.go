@@ -27,11 +27,12 @@ type PeopleService struct {
 	db      *DB
 	keys    *keyring.Keyring
 	creates createCombiner
+	batch   int // people per transaction of an import
 }
 
 // NewPeopleService returns the register of db, sealing with keys.
 func NewPeopleService(db *DB, keys *keyring.Keyring) *PeopleService {
-	return &PeopleService{db: db, keys: keys}
+	return &PeopleService{db: db, keys: keys, batch: importBatch}
 }
 
 var (

@@ -12,6 +12,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"tillit"
+	"tillit/auditlog"
 )
 
 // Tx is a write transaction, with the time it started and the events it
@@ -20,7 +21,8 @@ type Tx struct {
 	*sql.Tx
 	db       *DB
 	now      time.Time
-	onCommit []func() // run after a successful commit
+	onCommit []func()             // run after a successful commit
+	heads    []*auditlog.Frontier // the heads of the logs it appended to
 }
 
 // withTx runs fn in a write transaction and commits it if fn returns nil.
