@@ -24,7 +24,28 @@ type Person struct {
 	CollectedAt       time.Time      `json:"collected_at"`
 	UpdatedAt         time.Time      `json:"updated_at"`
 	LastActivityAt    time.Time      `json:"last_activity_at"`
+
+	// Set by the register, never by a create, patch or import.
+	Source      string       `json:"source,omitempty"`      // where the data came from: api, console or import
+	Restriction *Restriction `json:"restriction,omitempty"` // processing restricted (Art. 18)
+	Hold        *Hold        `json:"hold,omitempty"`        // a legal hold: not erased while it lasts
+	FlaggedAt   *time.Time   `json:"flagged_at,omitempty"`  // retention: past the policy's date
+	KeptUntil   *time.Time   `json:"kept_until,omitempty"`  // retention: an officer decided to keep the person until then
+
+	// An anonymised person is a statistical remnant: no key, no personal
+	// values; the non_personal attributes, the birth year and the first two
+	// digits of the postal code are all that is left.
+	AnonymisedAt *time.Time `json:"anonymised_at,omitempty"`
+	BirthYear    int        `json:"birth_year,omitempty"`
+	PostalArea   string     `json:"postal_area,omitempty"`
 }
+
+// Sources of a person's data.
+const (
+	SourceAPI     = "api"
+	SourceConsole = "console"
+	SourceImport  = "import"
+)
 
 // Address is a person's postal address.
 type Address struct {

@@ -12,13 +12,14 @@ type Role string
 const (
 	RoleOwner      Role = "owner"      // everything, including the tenant's owners
 	RoleAdmin      Role = "admin"      // users, tokens, settings, data
+	RolePrivacy    Role = "privacy"    // the tenant's privacy officer: people's rights, requests, retention
 	RoleCaseworker Role = "caseworker" // reads and writes the register
 	RoleReader     Role = "reader"     // reads the register
 	RoleAuditor    Role = "auditor"    // reads the audit log and settings, no personal data
 )
 
 // Roles lists every role, most powerful first.
-var Roles = []Role{RoleOwner, RoleAdmin, RoleCaseworker, RoleReader, RoleAuditor}
+var Roles = []Role{RoleOwner, RoleAdmin, RolePrivacy, RoleCaseworker, RoleReader, RoleAuditor}
 
 // Permission names one kind of action. Every route and every service method
 // declares the permission it needs; what is not granted is denied.
@@ -36,17 +37,35 @@ const (
 	PermUserRead    Permission = "user:read"
 	PermUserWrite   Permission = "user:write"  // invite, change role, block
 	PermOwnerWrite  Permission = "owner:write" // grant or take the owner role
+
+	// The rights of people in the register (GDPR Art. 15–20) and retention.
+	PermPersonReport   Permission = "person:report"          // register extract and export of a person
+	PermPersonErase    Permission = "person:erase"           // erase, anonymise, decide on flagged people
+	PermPersonRestrict Permission = "person:restrict"        // restrict processing, set legal holds
+	PermRestrictedRead Permission = "person:read_restricted" // see restricted people in lists and lookups
+	PermRequestRead    Permission = "request:read"           // the register of requests from people
+	PermRequestWrite   Permission = "request:write"
+	PermRetentionRead  Permission = "retention:read" // the policy and the flagged people
+	PermRetentionWrite Permission = "retention:write"
+	PermPurposeWrite   Permission = "purpose:write" // the purposes and legal bases of processing
 )
+
+// rights are the permissions of the privacy officer's work, which owners
+// and admins have too.
+var rights = []Permission{PermPersonReport, PermPersonErase, PermPersonRestrict, PermRestrictedRead,
+	PermRequestRead, PermRequestWrite, PermRetentionRead, PermRetentionWrite, PermPurposeWrite}
 
 // permissions is the one table from role to permissions.
 var permissions = map[Role][]Permission{
-	RoleOwner: {PermTenantRead, PermTenantWrite, PermTokenRead, PermTokenWrite, PermUserRead, PermUserWrite,
-		PermAuditRead, PermPersonRead, PermPersonWrite, PermOwnerWrite},
-	RoleAdmin: {PermTenantRead, PermTenantWrite, PermTokenRead, PermTokenWrite, PermUserRead, PermUserWrite,
-		PermAuditRead, PermPersonRead, PermPersonWrite},
-	RoleCaseworker: {PermTenantRead, PermPersonRead, PermPersonWrite},
-	RoleReader:     {PermTenantRead, PermPersonRead},
-	RoleAuditor:    {PermTenantRead, PermAuditRead},
+	RoleOwner: append([]Permission{PermTenantRead, PermTenantWrite, PermTokenRead, PermTokenWrite, PermUserRead, PermUserWrite,
+		PermAuditRead, PermPersonRead, PermPersonWrite, PermOwnerWrite}, rights...),
+	RoleAdmin: append([]Permission{PermTenantRead, PermTenantWrite, PermTokenRead, PermTokenWrite, PermUserRead, PermUserWrite,
+		PermAuditRead, PermPersonRead, PermPersonWrite}, rights...),
+	RolePrivacy: append([]Permission{PermTenantRead, PermAuditRead, PermPersonRead, PermPersonWrite}, rights...),
+	RoleCaseworker: {PermTenantRead, PermPersonRead, PermPersonWrite, PermPersonReport,
+		PermRequestRead, PermRequestWrite},
+	RoleReader:  {PermTenantRead, PermPersonRead},
+	RoleAuditor: {PermTenantRead, PermAuditRead},
 }
 
 // ParseRole returns the role named s, or an EInvalid error naming field.
