@@ -218,4 +218,8 @@ type Register interface {
 	RecordService
 	SchemaService
 	ImportService
+	RightsService
+	ReportService
+	RequestService
+	RetentionService
 }

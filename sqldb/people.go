@@ -40,6 +40,7 @@ var (
 	_ tillit.RecordService = (*PeopleService)(nil)
 	_ tillit.SchemaService = (*PeopleService)(nil)
 	_ tillit.ImportService = (*PeopleService)(nil)
+	_ tillit.Register      = (*PeopleService)(nil)
 )
 
 // Ids of people and records are 53 bits (exact in a JavaScript number):

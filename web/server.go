@@ -144,6 +144,18 @@ func New(cfg Config) (*Server, error) {
 	for _, rt := range s.peopleRoutes() {
 		s.register(rt)
 	}
+	for _, rt := range s.rightsRoutes() {
+		s.register(rt)
+	}
+	for _, rt := range s.reportRoutes() {
+		s.register(rt)
+	}
+	for _, rt := range s.requestRoutes() {
+		s.register(rt)
+	}
+	for _, rt := range s.retentionRoutes() {
+		s.register(rt)
+	}
 	for _, rt := range s.consoleRoutes() {
 		s.register(rt)
 	}

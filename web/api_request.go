@@ -1,0 +1,5 @@
+package web
+
+// requestRoutes lists the routes of this part of issue 5, served when the server has
+// a register. TODO(issue 5): built by its own change.
+func (s *Server) requestRoutes() []Route { return nil }
