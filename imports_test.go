@@ -12,6 +12,7 @@ import (
 var allowedImports = map[string][]string{
 	"tillit":                 {},
 	"tillit/auditlog":        {"tillit"},
+	"tillit/receipt":         {"tillit"},
 	"tillit/keyring":         {"tillit"},
 	"tillit/sqldb":           {"tillit", "tillit/auditlog", "tillit/ident", "tillit/keyring", "tillit/password", "tillit/totp", "tillit/notify"},
 	"tillit/web":             {"tillit", "tillit/peoplefile"},

@@ -31,6 +31,7 @@ type Person struct {
 	Hold        *Hold        `json:"hold,omitempty"`        // a legal hold: not erased while it lasts
 	FlaggedAt   *time.Time   `json:"flagged_at,omitempty"`  // retention: past the policy's date
 	KeptUntil   *time.Time   `json:"kept_until,omitempty"`  // retention: an officer decided to keep the person until then
+	KeptReason  string       `json:"kept_reason,omitempty"` // and why
 
 	// An anonymised person is a statistical remnant: no key, no personal
 	// values; the non_personal attributes, the birth year and the first two

@@ -82,11 +82,21 @@ type PersonReport struct {
 	AccessHistory []Access        `json:"access_history"` // oldest first
 }
 
+// PersonExport is what a person gets for portability (GDPR Art. 20): the
+// person and every record, newest first.
+type PersonExport struct {
+	Person  *Person   `json:"person"`
+	Records []*Record `json:"records"`
+}
+
 // ReportService makes register extracts and keeps the tenant's purposes.
 type ReportService interface {
 	// PersonReport gathers the report of a person; it is audited as a read
 	// of every attribute. Errors: ENotFound, EForbidden.
 	PersonReport(ctx context.Context, id int64) (*PersonReport, error)
+	// ExportPerson returns the person and all their records; it is audited
+	// as "person.export". Errors: ENotFound, EForbidden.
+	ExportPerson(ctx context.Context, id int64) (*PersonExport, error)
 	// Purposes returns the tenant's purposes (empty, not nil, when none).
 	Purposes(ctx context.Context) ([]Purpose, error)
 	// SetPurposes replaces them. Errors: EInvalid (naming the field), EForbidden.

@@ -109,11 +109,13 @@ type RetentionDecisionResult struct {
 type RetentionRun struct {
 	Tenant         string    `json:"tenant"` // the slug
 	At             time.Time `json:"at"`
-	Policy         bool      `json:"policy"`  // false: the tenant has none, nothing was done
-	Flagged        int       `json:"flagged"` // newly flagged
+	Policy         bool      `json:"policy"`    // false: the tenant has none, nothing was done
+	Flagged        int       `json:"flagged"`   // newly flagged
+	Unflagged      int       `json:"unflagged"` // flagged before, no longer due (new activity, a longer policy)
 	Erased         int       `json:"erased"`
-	Held           []int64   `json:"held"` // due but under a legal hold: skipped
-	RecordsDeleted int       `json:"records_deleted"`
+	Held           []int64   `json:"held"`            // automatic mode: due for erasure but under a legal hold: skipped
+	RecordsDeleted int       `json:"records_deleted"` // automatic mode: records past their category's months
+	RecordsDue     int       `json:"records_due"`     // review mode: such records, counted and left alone
 }
 
 // RetentionService applies the tenants' retention policies.

@@ -75,8 +75,12 @@ func (db *DB) findEvents(ctx context.Context, f tillit.EventFilter) ([]*tillit.E
 		add("at < $%d", micros(*f.To))
 	}
 	args = append(args, f.Limit)
-	q := fmt.Sprintf(`SELECT %s FROM audit_events WHERE %s ORDER BY idx LIMIT $%d`,
-		eventColumns, strings.Join(where, " AND "), len(args))
+	table := "audit_events"
+	if f.Target != nil {
+		table = db.eventsOfTarget()
+	}
+	q := fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY idx LIMIT $%d`,
+		eventColumns, table, strings.Join(where, " AND "), len(args))
 	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, translate(err)
@@ -91,6 +95,17 @@ func (db *DB) findEvents(ctx context.Context, f tillit.EventFilter) ([]*tillit.E
 		events = append(events, e)
 	}
 	return events, translate(rows.Err())
+}
+
+// eventsOfTarget names the audit events for a query by target. Without
+// statistics SQLite reads "ORDER BY idx LIMIT n" along the primary key,
+// through the tenant's whole log, instead of the target's index (47–67 ms
+// against 1.2 ms for one page in a log of 442,000 events): it is told.
+func (db *DB) eventsOfTarget() string {
+	if db.dialect == SQLite {
+		return "audit_events INDEXED BY audit_events_target"
+	}
+	return "audit_events"
 }
 
 // LatestCheckpoint returns the newest signed checkpoint of the principal's

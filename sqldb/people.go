@@ -28,6 +28,9 @@ type PeopleService struct {
 	keys    *keyring.Keyring
 	creates createCombiner
 	batch   int // people per transaction of an import
+	// receipts signs the receipts of erasures and anonymisations (the
+	// platform key); see WithReceipts.
+	receipts tillit.ReceiptSigner
 }
 
 // NewPeopleService returns the register of db, sealing with keys.
@@ -174,10 +177,14 @@ func (s *PeopleService) CreatePerson(ctx context.Context, p *tillit.Person) erro
 	if err != nil {
 		return err
 	}
+	if err := checkRegisterSet(p); err != nil {
+		return err
+	}
 	ix, err := normalizePerson(p, schema, settings, now)
 	if err != nil {
 		return err
 	}
+	p.Source = tillit.SourceAPI
 	values, plain, err := valuesOf(p, schema)
 	if err != nil {
 		return tillit.Internal(err)
@@ -199,7 +206,10 @@ func (s *PeopleService) CreatePerson(ctx context.Context, p *tillit.Person) erro
 }
 
 const insertPersonPrefix = `INSERT INTO people (id, tenant_id, sealed, plain, email_idx, phone_idx, national_id_idx,
-	collected_at, updated_at, last_activity_at) VALUES `
+	collected_at, updated_at, last_activity_at, source) VALUES `
+
+// insertPersonCols is the number of columns of insertPersonPrefix.
+const insertPersonCols = 11
 
 // keyError is the answer when the key store fails: the data cannot be
 // sealed or opened without it.
@@ -220,13 +230,14 @@ type personRow struct {
 	sealed                           []byte
 	plain                            string
 	collected, updated, lastActivity int64
+	register                         registerColumns
 }
 
-const personColumns = `id, sealed, plain, collected_at, updated_at, last_activity_at`
+const personColumns = `id, sealed, plain, collected_at, updated_at, last_activity_at, ` + registerColumnNames
 
 func scanPersonRow(sc interface{ Scan(...any) error }) (personRow, error) {
 	var r personRow
-	err := sc.Scan(&r.id, &r.sealed, &r.plain, &r.collected, &r.updated, &r.lastActivity)
+	err := sc.Scan(append([]any{&r.id, &r.sealed, &r.plain, &r.collected, &r.updated, &r.lastActivity}, r.register.dest()...)...)
 	return r, err
 }
 
@@ -266,6 +277,9 @@ func openPerson(pk *keyring.PersonKey, r personRow) (*tillit.Person, personValue
 	if err := personFrom(p, values, plain); err != nil {
 		return nil, nil, nil, err
 	}
+	if err := r.register.fill(p, pk); err != nil {
+		return nil, nil, nil, err
+	}
 	return p, values, sealed, nil
 }
 
@@ -281,6 +295,13 @@ func (s *PeopleService) readPerson(ctx context.Context, q querier, tenantID, id 
 	}
 	if err != nil {
 		return nil, nil, nil, translate(err)
+	}
+	if r.register.anonymisedAt.Valid {
+		p, err := remnantOf(r)
+		if err != nil {
+			return nil, nil, nil, tillit.Internal(err)
+		}
+		return p, personValues{}, map[string][]byte{}, nil
 	}
 	pk, err := s.keys.PersonKey(ctx, tenantID, id)
 	if errors.Is(err, keyring.ErrNoKey) {
@@ -347,6 +368,11 @@ func (s *PeopleService) UpdatePerson(ctx context.Context, id int64, patch json.R
 			return nil, tillit.FieldErrorf(k, "%s cannot be changed", k)
 		}
 	}
+	for _, k := range registerSetFields {
+		if _, ok := patchDoc[k]; ok {
+			return nil, registerSetError(k)
+		}
+	}
 	if v, ok := patchDoc["collected_at"]; ok {
 		at, _ := v.(string)
 		if _, err := time.Parse(time.RFC3339Nano, at); err != nil {
@@ -355,6 +381,7 @@ func (s *PeopleService) UpdatePerson(ctx context.Context, id int64, patch json.R
 	}
 	var out *tillit.Person
 	var ix personIndexes
+	anonymised := false
 	err = s.db.withTx(ctx, func(tx *Tx) error {
 		settings, schema, err := s.tenantContext(ctx, tx, pr.TenantID)
 		if err != nil {
@@ -366,6 +393,10 @@ func (s *PeopleService) UpdatePerson(ctx context.Context, id int64, patch json.R
 		old, oldValues, oldSealed, err := s.readPerson(ctx, tx, pr.TenantID, id)
 		if err != nil {
 			return err
+		}
+		if old.AnonymisedAt != nil {
+			anonymised = true
+			return errAnonymised()
 		}
 		p, err := mergePerson(old, patchDoc)
 		if err != nil {
@@ -427,6 +458,9 @@ func (s *PeopleService) UpdatePerson(ctx context.Context, id int64, patch json.R
 		out = p
 		return tx.record(ctx, tx.event(ctx, pr.TenantID, "person.update", personTarget(id), changed...))
 	})
+	if anonymised {
+		return nil, errAnonymised()
+	}
 	if err != nil {
 		return nil, conflictOf(err, ix)
 	}
@@ -569,11 +603,12 @@ func (s *PeopleService) FindPeople(ctx context.Context, f tillit.PersonFilter) (
 		}
 	}
 	var page *tillit.PersonPage
+	hide := hiddenPeople(pr)
 	switch f.Sort {
 	case "", tillit.SortByID:
-		page, err = s.pageByID(ctx, pr.TenantID, after, limit)
+		page, err = s.pageByID(ctx, pr.TenantID, hide, after, limit)
 	case tillit.SortByFamilyName:
-		page, err = s.pageByName(ctx, pr.TenantID, after, limit)
+		page, err = s.pageByName(ctx, pr.TenantID, hide, after, limit)
 	default:
 		return nil, tillit.FieldErrorf("sort", "sort must be id or family_name")
 	}
@@ -612,9 +647,9 @@ func personFields(p *tillit.Person) []string {
 	return out
 }
 
-func (s *PeopleService) pageByID(ctx context.Context, tenantID, after int64, limit int) (*tillit.PersonPage, error) {
+func (s *PeopleService) pageByID(ctx context.Context, tenantID int64, hide string, after int64, limit int) (*tillit.PersonPage, error) {
 	list, err := scanPersonRows(s.db.read.QueryContext(ctx, `SELECT `+personColumns+` FROM people
-		WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`, tenantID, after, limit+1))
+		WHERE tenant_id = $1 AND id > $2`+hide+` ORDER BY id LIMIT $3`, tenantID, after, limit+1))
 	if err != nil {
 		return nil, err
 	}
@@ -660,9 +695,9 @@ func (s *PeopleService) openRows(ctx context.Context, tenantID int64, list []per
 // pageByName lists by family name, given name and id. The names are
 // sealed, so it opens every person of the tenant and sorts in memory; the
 // cursor is the id of the last person of the previous page.
-func (s *PeopleService) pageByName(ctx context.Context, tenantID, after int64, limit int) (*tillit.PersonPage, error) {
+func (s *PeopleService) pageByName(ctx context.Context, tenantID int64, hide string, after int64, limit int) (*tillit.PersonPage, error) {
 	var n int
-	if err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM people WHERE tenant_id = $1`, tenantID).Scan(&n); err != nil {
+	if err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM people WHERE tenant_id = $1`+hide, tenantID).Scan(&n); err != nil {
 		return nil, translate(err)
 	}
 	if n > maxSortByName {
@@ -671,7 +706,7 @@ func (s *PeopleService) pageByName(ctx context.Context, tenantID, after int64, l
 	var all []*tillit.Person
 	var last int64
 	for {
-		page, err := s.pageByID(ctx, tenantID, last, maxPage)
+		page, err := s.pageByID(ctx, tenantID, hide, last, maxPage)
 		if err != nil {
 			return nil, err
 		}
@@ -777,7 +812,7 @@ func (s *PeopleService) LookupPeople(ctx context.Context, l tillit.PersonLookup)
 	if len(wanted) > 1 {
 		cond = column + ` IN (` + s.db.params(2, len(wanted)) + `)`
 	}
-	list, err := scanPersonRows(s.db.query(ctx, `SELECT `+personColumns+` FROM people WHERE tenant_id = $1 AND `+cond+` ORDER BY id LIMIT 1000`, args...))
+	list, err := scanPersonRows(s.db.query(ctx, `SELECT `+personColumns+` FROM people WHERE tenant_id = $1 AND `+cond+hiddenPeople(pr)+` ORDER BY id LIMIT 1000`, args...))
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package sqldb
 
 import (
+	"database/sql"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"tillit"
 	"tillit/keyring"
@@ -185,4 +187,132 @@ func decodeSealed(b []byte) (map[string][]byte, error) {
 		out[string(parts[0])] = parts[1]
 	}
 	return out, nil
+}
+
+// registerColumnNames are the columns of what the register sets about a
+// person (never a create, patch or import): where the data came from, the
+// restriction, the legal hold, the retention marks and the remnant of an
+// anonymisation.
+const registerColumnNames = `source, restricted_at, restricted_by, restriction_reason, held_at, held_by, hold_until,
+	hold_reason, anonymised_at, flagged_at, kept_until, birth_year, postal_area, kept_reason`
+
+// registerColumns are the columns of registerColumnNames as read.
+type registerColumns struct {
+	source                                                         string
+	restrictedAt, heldAt, holdUntil, anonymisedAt, flaggedAt, kept sql.NullInt64
+	restrictedBy, heldBy, postalArea                               sql.NullString
+	restrictionReason, holdReason, keptReason                      []byte
+	birthYear                                                      sql.NullInt64
+}
+
+// Places of the sealed reasons, under the person's key.
+const (
+	placeRestrictionReason = "restriction.reason"
+	placeHoldReason        = "hold.reason"
+	placeKeptReason        = "retention.kept_reason"
+)
+
+func (c *registerColumns) dest() []any {
+	return []any{&c.source, &c.restrictedAt, &c.restrictedBy, &c.restrictionReason, &c.heldAt, &c.heldBy,
+		&c.holdUntil, &c.holdReason, &c.anonymisedAt, &c.flaggedAt, &c.kept, &c.birthYear, &c.postalArea, &c.keptReason}
+}
+
+func optTime(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromMicros(n.Int64)
+	return &t
+}
+
+// fill sets the register's fields of p, opening the reasons with pk (nil:
+// they are left out).
+func (c *registerColumns) fill(p *tillit.Person, pk *keyring.PersonKey) error {
+	p.Source = c.source
+	p.FlaggedAt, p.KeptUntil, p.AnonymisedAt = optTime(c.flaggedAt), optTime(c.kept), optTime(c.anonymisedAt)
+	p.BirthYear, p.PostalArea = int(c.birthYear.Int64), c.postalArea.String
+	reason := func(place string, sealed []byte) (string, error) {
+		if pk == nil || len(sealed) == 0 {
+			return "", nil
+		}
+		b, err := pk.Open(place, sealed)
+		if err != nil {
+			return "", fmt.Errorf("person %d, %s: %w", p.ID, place, err)
+		}
+		return string(b), nil
+	}
+	if c.restrictedAt.Valid {
+		r, err := reason(placeRestrictionReason, c.restrictionReason)
+		if err != nil {
+			return err
+		}
+		p.Restriction = &tillit.Restriction{Reason: r, SetAt: fromMicros(c.restrictedAt.Int64), SetBy: c.restrictedBy.String}
+	}
+	if c.kept.Valid {
+		r, err := reason(placeKeptReason, c.keptReason)
+		if err != nil {
+			return err
+		}
+		p.KeptReason = r
+	}
+	if c.heldAt.Valid {
+		r, err := reason(placeHoldReason, c.holdReason)
+		if err != nil {
+			return err
+		}
+		p.Hold = &tillit.Hold{Reason: r, Until: optTime(c.holdUntil), SetAt: fromMicros(c.heldAt.Int64), SetBy: c.heldBy.String}
+	}
+	return nil
+}
+
+// remnantOf returns an anonymised person as stored: the statistical
+// remnant (id, times, birth year, postal area, non_personal attributes).
+func remnantOf(r personRow) (*tillit.Person, error) {
+	p := &tillit.Person{ID: r.id, CollectedAt: fromMicros(r.collected), UpdatedAt: fromMicros(r.updated), LastActivityAt: fromMicros(r.lastActivity)}
+	var plain map[string]any
+	if err := json.Unmarshal([]byte(r.plain), &plain); err != nil {
+		return nil, err
+	}
+	if len(plain) > 0 {
+		p.Attributes = plain
+	}
+	return p, r.register.fill(p, nil)
+}
+
+// registerSetFields are the fields of a person only the register sets.
+var registerSetFields = []string{"source", "restriction", "hold", "flagged_at", "kept_until", "kept_reason", "anonymised_at", "birth_year", "postal_area"}
+
+func registerSetError(field string) error {
+	return tillit.FieldErrorf(field, "%s is set by the register, not by a create, change or import; leave it out", field)
+}
+
+// checkRegisterSet refuses a person to create or import that sets a field
+// only the register sets.
+func checkRegisterSet(p *tillit.Person) error {
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"source", p.Source != ""}, {"restriction", p.Restriction != nil}, {"hold", p.Hold != nil},
+		{"flagged_at", p.FlaggedAt != nil}, {"kept_until", p.KeptUntil != nil}, {"kept_reason", p.KeptReason != ""}, {"anonymised_at", p.AnonymisedAt != nil},
+		{"birth_year", p.BirthYear != 0}, {"postal_area", p.PostalArea != ""}} {
+		if f.set {
+			return registerSetError(f.name)
+		}
+	}
+	return nil
+}
+
+// hiddenPeople is the condition (" AND …") that leaves out of lists and
+// lookups the people the principal may not see there: anonymised remnants
+// always, restricted people for those without PermRestrictedRead.
+func hiddenPeople(pr *tillit.Principal) string {
+	if pr.Role.Can(tillit.PermRestrictedRead) {
+		return " AND anonymised_at IS NULL"
+	}
+	return " AND anonymised_at IS NULL AND restricted_at IS NULL"
+}
+
+// errAnonymised is the answer to changing an anonymised person.
+func errAnonymised() error {
+	return tillit.Errorf(tillit.EConflict, "this person was anonymised: only a statistical remnant is left, which cannot be changed")
 }

@@ -57,7 +57,7 @@ func newRegEnv(t *testing.T, dialect string) *regEnv {
 	}
 	e.ks = ks
 	e.kr = e.keyring(keyring.Config{})
-	e.svc = sqldb.NewPeopleService(e.db, e.kr)
+	e.svc = sqldb.NewPeopleService(e.db, e.kr).WithReceipts(testReceiptSigner(t))
 	e.svc.SetImportBatchForTest(1000) // the tests cross batches with a few thousand people
 	e.tenant = sqldbtest.MustTenant(t, e.db, "acme")
 	_, _, e.admin = sqldbtest.MustToken(t, e.db, e.tenant, tillit.RoleAdmin)

@@ -1,6 +1,7 @@
 package sqldb
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -316,7 +317,7 @@ var errIDTaken = errors.New("sqldb: the id is taken")
 // a duplicate (its dup says of what), or had an id another process took:
 // it gets a new id and key and is tried again.
 func (s *PeopleService) insertPeople(ctx context.Context, tx *Tx, tenants []int64, rows []*importRow) ([]bool, error) {
-	const cols = 10
+	const cols = insertPersonCols
 	stored := make([]bool, len(rows))
 	todo := make([]int, len(rows))
 	for i := range rows {
@@ -327,7 +328,7 @@ func (s *PeopleService) insertPeople(ctx context.Context, tx *Tx, tenants []int6
 		for _, i := range todo {
 			r := rows[i]
 			args = append(args, r.p.ID, tenants[i], r.sealed, string(r.plain),
-				r.emailIdx, r.phoneIdx, r.nidIdx, micros(r.p.CollectedAt), micros(tx.now), micros(tx.now))
+				r.emailIdx, r.phoneIdx, r.nidIdx, micros(r.p.CollectedAt), micros(tx.now), micros(tx.now), cmp.Or(r.p.Source, tillit.SourceAPI))
 		}
 		inserted, err := tx.insertRowsIgnoring(ctx, insertPersonPrefix, cols, args)
 		if err != nil {
@@ -415,10 +416,14 @@ func (s *PeopleService) prepareImport(ctx context.Context, tenantID int64, batch
 }
 
 func (r *importRow) prepare(ctx context.Context, s *PeopleService, tenantID int64, schema *tillit.Schema, settings tillit.TenantSettings, now time.Time) error {
+	if err := checkRegisterSet(r.p); err != nil {
+		return err
+	}
 	var err error
 	if r.ix, err = normalizePerson(r.p, schema, settings, now); err != nil {
 		return err
 	}
+	r.p.Source = tillit.SourceImport
 	var plain map[string]any
 	if r.values, plain, err = valuesOf(r.p, schema); err != nil {
 		return tillit.Internal(err)

@@ -34,7 +34,8 @@ func TestCreatePerson(t *testing.T) {
 		want := &tillit.Person{ID: p.ID, GivenName: "Kari", FamilyName: "Nordmann", NationalID: "191212121212",
 			NationalIDCountry: "SE", BirthDate: "1912-12-12", Email: "Kari.Nordmann@Example.NO", Phone: "+4791234567",
 			Address:  &tillit.Address{Street: "Storgata 1", PostalCode: "0155", City: "Oslo", Country: "NO"},
-			Language: "nb", Attributes: fullPerson().Attributes, CollectedAt: now, UpdatedAt: now, LastActivityAt: now}
+			Language: "nb", Attributes: fullPerson().Attributes, CollectedAt: now, UpdatedAt: now, LastActivityAt: now,
+			Source: tillit.SourceAPI}
 		if p.ID <= 0 || p.ID >= 1<<53 {
 			t.Fatalf("id %d is not a positive 53-bit number", p.ID)
 		}

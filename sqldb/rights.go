@@ -2,14 +2,29 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"tillit"
+	"tillit/keyring"
 )
 
-// errNotBuilt is returned by the parts of issue 5 not built yet.
-// TODO(issue 5): remove once every service below is built.
-var errNotBuilt = tillit.Errorf(tillit.EUnavailable, "not built yet")
+// WithReceipts sets the signer of erasure and anonymisation receipts (the
+// platform key) and returns s. Without one, erasure and anonymisation are
+// refused (EUnavailable) before anything is destroyed.
+func (s *PeopleService) WithReceipts(signer tillit.ReceiptSigner) *PeopleService {
+	s.receipts = signer
+	return s
+}
+
+// eraseBatch is how many people one transaction of an erasure deletes.
+const eraseBatch = 1000
 
 // eraseIDs erases the people of tenantID with the given ids: for each, the
 // key first, then the rows, records and blind-index entries, in batches;
@@ -18,29 +33,567 @@ var errNotBuilt = tillit.Errorf(tillit.EUnavailable, "not built yet")
 // person. It does not authorize: ErasePeople, DecideRetention and the
 // retention job do, each in its own way.
 func (s *PeopleService) eraseIDs(ctx context.Context, tenantID int64, ids []int64, progress func(done int)) (*tillit.BulkErasure, error) {
-	return nil, errNotBuilt
+	return s.erase(ctx, tenantID, ids, progress, false)
 }
 
+// erase is eraseIDs; record says the request's own event is the event of
+// the one person erased (ErasePerson).
+//
+// Each batch: the rows are read (which exist, which are held, what they
+// hold), the keys are destroyed in the key store, then the rows, records and
+// their blind-index entries are deleted with the receipts and the events
+// in one transaction of the data. A process that dies between the two
+// leaves rows no key opens, which lists and lookups already leave out;
+// erasing them again finishes the job (their receipt says keys 0).
+func (s *PeopleService) erase(ctx context.Context, tenantID int64, ids []int64, progress func(done int), record bool) (*tillit.BulkErasure, error) {
+	if s.receipts == nil {
+		return nil, tillit.Errorf(tillit.EUnavailable, "receipts cannot be signed on this server (no platform key is configured): nothing was erased")
+	}
+	slug, err := s.tenantSlug(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	out := &tillit.BulkErasure{Receipts: []*tillit.Receipt{}, Held: []int64{}, NotFound: []int64{}}
+	done := 0
+	for batch := range chunks(ids, eraseBatch) {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		if err := s.eraseBatch(ctx, tenantID, slug, batch, out, record); err != nil {
+			return out, err
+		}
+		done += len(batch)
+		if progress != nil {
+			progress(done)
+		}
+	}
+	return out, nil
+}
+
+// erasable is what erasure reads of a person before erasing them.
+type erasable struct {
+	id      int64
+	counts  tillit.ErasureCounts
+	held    bool
+	reason  []byte // the hold's sealed reason
+	hasKey  bool
+	records int
+}
+
+// readErasable reads the rows of ids of the tenant: what each holds (as
+// counts) and whether a hold protects it at now.
+func (s *PeopleService) readErasable(ctx context.Context, q querier, tenantID int64, ids []int64, now time.Time) (map[int64]*erasable, error) {
+	found := map[int64]*erasable{}
+	for chunk := range chunks(ids, keyChunk) {
+		args := []any{tenantID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		in := s.db.params(2, len(chunk))
+		rows, err := q.QueryContext(ctx, `SELECT id, sealed, email_idx IS NOT NULL, phone_idx IS NOT NULL,
+			national_id_idx IS NOT NULL, held_at, hold_until, hold_reason FROM people WHERE tenant_id = $1 AND id IN (`+in+`)`, args...)
+		if err != nil {
+			return nil, translate(err)
+		}
+		for rows.Next() {
+			var e erasable
+			var sealed []byte
+			var ix [3]bool
+			var heldAt, holdUntil sql.NullInt64
+			if err := rows.Scan(&e.id, &sealed, &ix[0], &ix[1], &ix[2], &heldAt, &holdUntil, &e.reason); err != nil {
+				rows.Close()
+				return nil, translate(err)
+			}
+			if m, err := decodeSealed(sealed); err == nil {
+				e.counts.Attributes = len(m)
+			}
+			for _, b := range ix {
+				if b {
+					e.counts.IndexEntries++
+				}
+			}
+			if heldAt.Valid {
+				h := tillit.Hold{Until: optTime(holdUntil)}
+				e.held = h.Active(now)
+			}
+			found[e.id] = &e
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, translate(err)
+		}
+		rows, err = q.QueryContext(ctx, `SELECT person_id, COUNT(*) FROM records WHERE tenant_id = $1 AND person_id IN (`+in+`)
+			GROUP BY person_id`, args...)
+		if err != nil {
+			return nil, translate(err)
+		}
+		for rows.Next() {
+			var id int64
+			var n int
+			if err := rows.Scan(&id, &n); err != nil {
+				rows.Close()
+				return nil, translate(err)
+			}
+			if e := found[id]; e != nil {
+				e.counts.Records = n
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, translate(err)
+		}
+	}
+	return found, nil
+}
+
+// eraseBatch erases up to eraseBatch people, adding to out.
+func (s *PeopleService) eraseBatch(ctx context.Context, tenantID int64, slug string, ids []int64, out *tillit.BulkErasure, record bool) error {
+	now := s.db.now()
+	found, err := s.readErasable(ctx, s.db.read, tenantID, ids, now)
+	if err != nil {
+		return err
+	}
+	var todo []*erasable
+	for _, id := range ids {
+		switch e := found[id]; {
+		case e == nil:
+			out.NotFound = append(out.NotFound, id)
+		case e.held:
+			out.Held = append(out.Held, id)
+		default:
+			todo = append(todo, e)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	erase := make([]int64, len(todo))
+	for i, e := range todo {
+		erase[i] = e.id
+	}
+	// Which have a key still: their receipts say keys 1.
+	keys, err := s.keys.PersonKeys(ctx, tenantID, erase)
+	if err != nil && !errors.Is(err, keyring.ErrNoKey) {
+		return keyError(err)
+	}
+	// The keys first: from here on nothing of them opens, and the rest is
+	// done even if the caller goes away.
+	ctx = context.WithoutCancel(ctx)
+	if _, err := s.keys.DestroyPersonKeys(ctx, tenantID, erase); err != nil {
+		return keyError(err)
+	}
+	receipts := make([]*tillit.Receipt, len(todo))
+	for i, e := range todo {
+		if keys[e.id] != nil {
+			e.counts.Keys = 1
+		}
+		receipts[i] = &tillit.Receipt{Kind: tillit.ReceiptErasure, Tenant: slug, PersonID: e.id, Erased: e.counts}
+	}
+	err = s.db.withTx(ctx, func(tx *Tx) error {
+		// A hold set since the rows were read, by another request, wins:
+		// such a person keeps their rows (without a key).
+		again, err := s.readErasable(ctx, tx, tenantID, erase, tx.now)
+		if err != nil {
+			return err
+		}
+		var del []int64
+		var events []*tillit.Event
+		var args []any
+		for i, e := range todo {
+			if a := again[e.id]; a == nil || a.held {
+				receipts[i] = nil
+				continue
+			}
+			r := receipts[i]
+			r.At = tx.now
+			if err := s.receipts.SignReceipt(r); err != nil {
+				return tillit.Internal(err)
+			}
+			del = append(del, e.id)
+			args = append(args, s.db.newID(), tenantID, e.id, r.Kind, r.Note, micros(r.At))
+			events = append(events, tx.event(ctx, tenantID, "person.erase", personTarget(e.id), countFields(r.Erased)...))
+		}
+		for chunk := range chunks(del, keyChunk) {
+			args := []any{tenantID}
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			in := s.db.params(2, len(chunk))
+			if _, err := tx.ExecContext(ctx, `DELETE FROM records WHERE tenant_id = $1 AND person_id IN (`+in+`)`, args...); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM people WHERE tenant_id = $1 AND id IN (`+in+`)`, args...); err != nil {
+				return err
+			}
+		}
+		if len(args) > 0 {
+			if err := tx.insertRows(ctx, insertReceipt, 6, args); err != nil {
+				return err
+			}
+		}
+		if len(events) == 0 {
+			return nil
+		}
+		if record && len(events) == 1 {
+			return tx.record(ctx, events[0])
+		}
+		return tx.appendEvents(ctx, events)
+	})
+	if err != nil {
+		return err
+	}
+	for i, r := range receipts {
+		if r == nil {
+			out.Held = append(out.Held, todo[i].id)
+			continue
+		}
+		out.Receipts = append(out.Receipts, r)
+	}
+	return nil
+}
+
+// insertReceipt stores receipts (ids from newID: no personal data, and
+// PostgreSQL's table has no sequence).
+const insertReceipt = `INSERT INTO receipts (id, tenant_id, person_id, kind, note, at) VALUES `
+
+// countFields names the counts of an erasure for its audit event: numbers
+// of things, never values.
+func countFields(c tillit.ErasureCounts) []string {
+	return []string{"attributes:" + strconv.Itoa(c.Attributes), "records:" + strconv.Itoa(c.Records),
+		"keys:" + strconv.Itoa(c.Keys), "index_entries:" + strconv.Itoa(c.IndexEntries)}
+}
+
+// tenantSlug returns the slug of a tenant, for its receipts.
+func (s *PeopleService) tenantSlug(ctx context.Context, tenantID int64) (string, error) {
+	var slug string
+	if err := s.db.read.QueryRowContext(ctx, `SELECT slug FROM tenants WHERE id = $1`, tenantID).Scan(&slug); err != nil {
+		return "", translate(err)
+	}
+	return slug, nil
+}
+
+// authorizeErasure checks what erasure and anonymisation need:
+// PermPersonErase and a step-up (a token: created sensitive).
+func (s *PeopleService) authorizeErasure(ctx context.Context) (*tillit.Principal, error) {
+	pr, err := tillit.Authorize(ctx, tillit.PermPersonErase)
+	if err != nil {
+		return nil, err
+	}
+	if err := tillit.RequireStepUp(ctx, s.db.now()); err != nil {
+		return nil, err
+	}
+	return pr, nil
+}
+
+// heldError is the answer to erasing or anonymising a person under a
+// legal hold: it gives the hold's reason (readable while the person's key
+// is there) and how long it lasts.
+func (s *PeopleService) heldError(ctx context.Context, tenantID, id int64, sealedReason []byte, what string) error {
+	reason := ""
+	if pk, err := s.keys.PersonKey(ctx, tenantID, id); err == nil && len(sealedReason) > 0 {
+		if b, err := pk.Open(placeHoldReason, sealedReason); err == nil {
+			reason = string(b)
+		}
+	}
+	msg := fmt.Sprintf("this person is under a legal hold and cannot be %s until it is released", what)
+	if reason != "" {
+		msg += ": " + reason
+	}
+	return tillit.Errorf(tillit.EConflict, "%s", msg)
+}
+
+// ErasePerson implements tillit.RightsService.
 func (s *PeopleService) ErasePerson(ctx context.Context, id int64) (*tillit.Receipt, error) {
-	return nil, errNotBuilt
+	tillit.Describe(ctx, "person.erase", personTarget(id))
+	pr, err := s.authorizeErasure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.erase(ctx, pr.TenantID, []int64{id}, nil, true)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(res.Receipts) == 1:
+		return res.Receipts[0], nil
+	case len(res.Held) == 1:
+		found, err := s.readErasable(ctx, s.db.read, pr.TenantID, []int64{id}, s.db.now())
+		if err != nil {
+			return nil, err
+		}
+		var reason []byte
+		if e := found[id]; e != nil {
+			reason = e.reason
+		}
+		return nil, s.heldError(ctx, pr.TenantID, id, reason, "erased")
+	}
+	return nil, personNotFound()
 }
 
+// ErasePeople implements tillit.RightsService.
 func (s *PeopleService) ErasePeople(ctx context.Context, ids []int64, progress func(done int)) (*tillit.BulkErasure, error) {
-	return nil, errNotBuilt
+	tillit.Describe(ctx, "person.erase_bulk", "")
+	pr, err := s.authorizeErasure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(ids) == 0:
+		return nil, tillit.FieldErrorf("ids", "ids must name at least one person")
+	case len(ids) > tillit.MaxBulkErasure:
+		return nil, tillit.FieldErrorf("ids", "ids names %d people; at most %d are erased at once", len(ids), tillit.MaxBulkErasure)
+	}
+	for _, id := range ids {
+		if id <= 0 {
+			return nil, tillit.FieldErrorf("ids", "ids must be ids of people (positive numbers)")
+		}
+	}
+	res, err := s.eraseIDs(ctx, pr.TenantID, ids, progress)
+	if res != nil {
+		tillit.Describe(ctx, "person.erase_bulk", "", "erased:"+strconv.Itoa(len(res.Receipts)),
+			"held:"+strconv.Itoa(len(res.Held)), "not_found:"+strconv.Itoa(len(res.NotFound)))
+	}
+	return res, err
 }
 
+// AnonymisePerson implements tillit.RightsService. The remnant, birth year
+// and postal area, is written first; then the key is destroyed; then the
+// sealed values, blind-index entries, reasons and record titles and bodies
+// are removed, with the receipt and the event. A process that dies on the
+// way leaves nothing that opens, and anonymising again finishes the job.
 func (s *PeopleService) AnonymisePerson(ctx context.Context, id int64) (*tillit.Receipt, error) {
-	return nil, errNotBuilt
+	target := personTarget(id)
+	tillit.Describe(ctx, "person.anonymise", target)
+	pr, err := s.authorizeErasure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s.receipts == nil {
+		return nil, tillit.Errorf(tillit.EUnavailable, "receipts cannot be signed on this server (no platform key is configured): nothing was anonymised")
+	}
+	slug, err := s.tenantSlug(ctx, pr.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.db.now()
+	found, err := s.readErasable(ctx, s.db.read, pr.TenantID, []int64{id}, now)
+	if err != nil {
+		return nil, err
+	}
+	e := found[id]
+	if e == nil {
+		return nil, personNotFound()
+	}
+	if e.held {
+		return nil, s.heldError(ctx, pr.TenantID, id, e.reason, "anonymised")
+	}
+	var anonymised sql.NullInt64
+	if err := s.db.read.QueryRowContext(ctx, `SELECT anonymised_at FROM people WHERE id = $1 AND tenant_id = $2`, id, pr.TenantID).Scan(&anonymised); err != nil {
+		return nil, translate(err)
+	}
+	if anonymised.Valid {
+		return nil, tillit.Errorf(tillit.EConflict, "this person was anonymised already")
+	}
+	// The remnant, while the key still opens the values.
+	pk, err := s.keys.PersonKey(ctx, pr.TenantID, id)
+	switch {
+	case errors.Is(err, keyring.ErrNoKey):
+		pk = nil // cut short before: the remnant is stored already
+	case err != nil:
+		return nil, keyError(err)
+	}
+	if pk != nil {
+		p, _, _, err := s.readPerson(ctx, s.db.read, pr.TenantID, id)
+		if err != nil {
+			return nil, err
+		}
+		var year sql.NullInt64
+		if y, err := strconv.Atoi(p.BirthDate[:min(4, len(p.BirthDate))]); err == nil && len(p.BirthDate) >= 4 {
+			year = sql.NullInt64{Int64: int64(y), Valid: true}
+		}
+		var area sql.NullString
+		if p.Address != nil {
+			if code := strings.ReplaceAll(p.Address.PostalCode, " ", ""); utf8.RuneCountInString(code) >= 2 {
+				area = sql.NullString{String: string([]rune(code)[:2]), Valid: true}
+			}
+		}
+		if err := s.db.withTx(ctx, func(tx *Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE people SET birth_year = $1, postal_area = $2 WHERE id = $3 AND tenant_id = $4`,
+				year, area, id, pr.TenantID)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		e.counts.Keys = 1
+	}
+	ctx = context.WithoutCancel(ctx)
+	if _, err := s.keys.DestroyPersonKeys(ctx, pr.TenantID, []int64{id}); err != nil {
+		return nil, keyError(err)
+	}
+	r := &tillit.Receipt{Kind: tillit.ReceiptAnonymisation, Tenant: slug, PersonID: id, Erased: e.counts}
+	err = s.db.withTx(ctx, func(tx *Tx) error {
+		r.At = tx.now
+		if err := s.receipts.SignReceipt(r); err != nil {
+			return tillit.Internal(err)
+		}
+		empty := []byte{}
+		if _, err := tx.ExecContext(ctx, `UPDATE records SET title = $1, body = $1, updated_at = $2 WHERE tenant_id = $3 AND person_id = $4`,
+			empty, micros(tx.now), pr.TenantID, id); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE people SET sealed = $1, email_idx = NULL, phone_idx = NULL, national_id_idx = NULL,
+			restricted_at = NULL, restricted_by = NULL, restriction_reason = NULL, held_at = NULL, held_by = NULL, hold_until = NULL,
+			hold_reason = NULL, flagged_at = NULL, kept_until = NULL, kept_reason = NULL, anonymised_at = $2, updated_at = $2
+			WHERE id = $3 AND tenant_id = $4 AND anonymised_at IS NULL`, empty, micros(tx.now), id, pr.TenantID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			// Erased or anonymised by another request meanwhile.
+			return tillit.Errorf(tillit.EConflict, "this person was erased or anonymised by another request meanwhile")
+		}
+		if err := tx.insertRows(ctx, insertReceipt, 6, []any{s.db.newID(), pr.TenantID, id, r.Kind, r.Note, micros(r.At)}); err != nil {
+			return err
+		}
+		return tx.record(ctx, tx.event(ctx, pr.TenantID, "person.anonymise", target, countFields(r.Erased)...))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
+// checkMarkReason validates the reason of a hold or restriction.
+func checkMarkReason(reason string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	switch {
+	case reason == "":
+		return "", tillit.FieldErrorf("reason", "reason is required: say why, such as the law or the dispute")
+	case len(reason) > tillit.MaxReason:
+		return "", tillit.FieldErrorf("reason", "reason has %d bytes; at most %d are allowed", len(reason), tillit.MaxReason)
+	case !utf8.ValidString(reason):
+		return "", tillit.FieldErrorf("reason", "reason is not valid UTF-8 text")
+	}
+	return reason, nil
+}
+
+// setMark writes a hold or restriction (or, with nil sets, clears it) on a
+// person of the principal's tenant in one transaction with its event.
+func (s *PeopleService) setMark(ctx context.Context, id int64, action string, fields []string,
+	write func(tx *Tx, pr *tillit.Principal, pk *keyring.PersonKey) error, needKey bool) error {
+	pr, err := tillit.Authorize(ctx, tillit.PermPersonRestrict)
+	if err != nil {
+		return err
+	}
+	return s.db.withTx(ctx, func(tx *Tx) error {
+		if err := tx.lockRow(ctx, "people", "id = $1 AND tenant_id = $2", id, pr.TenantID); err != nil {
+			return err
+		}
+		var anonymised sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT anonymised_at FROM people WHERE id = $1 AND tenant_id = $2`, id, pr.TenantID).Scan(&anonymised)
+		if errors.Is(err, sql.ErrNoRows) {
+			return personNotFound()
+		}
+		if err != nil {
+			return err
+		}
+		var pk *keyring.PersonKey
+		if needKey {
+			if anonymised.Valid {
+				return errAnonymised()
+			}
+			if pk, err = s.personKeyOf(ctx, tx, pr.TenantID, id); err != nil {
+				return err
+			}
+		}
+		if err := write(tx, pr, pk); err != nil {
+			return err
+		}
+		return tx.record(ctx, tx.event(ctx, pr.TenantID, action, personTarget(id), fields...))
+	})
+}
+
+// SetHold implements tillit.RightsService.
 func (s *PeopleService) SetHold(ctx context.Context, id int64, reason string, until *time.Time) (*tillit.Hold, error) {
-	return nil, errNotBuilt
+	fields := []string{"reason"}
+	if until != nil {
+		fields = append(fields, "until")
+	}
+	tillit.Describe(ctx, "person.hold", personTarget(id), fields...)
+	if _, err := tillit.Authorize(ctx, tillit.PermPersonRestrict); err != nil {
+		return nil, err
+	}
+	reason, err := checkMarkReason(reason)
+	if err != nil {
+		return nil, err
+	}
+	now := s.db.now()
+	if until != nil {
+		u := until.UTC().Truncate(time.Microsecond)
+		if !u.After(now) {
+			return nil, tillit.FieldErrorf("until", "until must be in the future; leave it out for a hold until it is released")
+		}
+		until = &u
+	}
+	var h *tillit.Hold
+	err = s.setMark(ctx, id, "person.hold", fields, func(tx *Tx, pr *tillit.Principal, pk *keyring.PersonKey) error {
+		h = &tillit.Hold{Reason: reason, Until: until, SetAt: tx.now, SetBy: pr.Actor()}
+		var u sql.NullInt64
+		if until != nil {
+			u = sql.NullInt64{Int64: micros(*until), Valid: true}
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE people SET held_at = $1, held_by = $2, hold_until = $3, hold_reason = $4
+			WHERE id = $5 AND tenant_id = $6`, micros(tx.now), h.SetBy, u, pk.Seal(placeHoldReason, []byte(reason)), id, pr.TenantID)
+		return err
+	}, true)
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
 }
 
-func (s *PeopleService) ReleaseHold(ctx context.Context, id int64) error { return errNotBuilt }
+// ReleaseHold implements tillit.RightsService.
+func (s *PeopleService) ReleaseHold(ctx context.Context, id int64) error {
+	tillit.Describe(ctx, "person.hold_release", personTarget(id))
+	return s.setMark(ctx, id, "person.hold_release", nil, func(tx *Tx, pr *tillit.Principal, _ *keyring.PersonKey) error {
+		_, err := tx.ExecContext(ctx, `UPDATE people SET held_at = NULL, held_by = NULL, hold_until = NULL, hold_reason = NULL
+			WHERE id = $1 AND tenant_id = $2`, id, pr.TenantID)
+		return err
+	}, false)
+}
 
+// Restrict implements tillit.RightsService.
 func (s *PeopleService) Restrict(ctx context.Context, id int64, reason string) (*tillit.Restriction, error) {
-	return nil, errNotBuilt
+	tillit.Describe(ctx, "person.restrict", personTarget(id), "reason")
+	if _, err := tillit.Authorize(ctx, tillit.PermPersonRestrict); err != nil {
+		return nil, err
+	}
+	reason, err := checkMarkReason(reason)
+	if err != nil {
+		return nil, err
+	}
+	var r *tillit.Restriction
+	err = s.setMark(ctx, id, "person.restrict", []string{"reason"}, func(tx *Tx, pr *tillit.Principal, pk *keyring.PersonKey) error {
+		r = &tillit.Restriction{Reason: reason, SetAt: tx.now, SetBy: pr.Actor()}
+		_, err := tx.ExecContext(ctx, `UPDATE people SET restricted_at = $1, restricted_by = $2, restriction_reason = $3
+			WHERE id = $4 AND tenant_id = $5`, micros(tx.now), r.SetBy, pk.Seal(placeRestrictionReason, []byte(reason)), id, pr.TenantID)
+		return err
+	}, true)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
-func (s *PeopleService) LiftRestriction(ctx context.Context, id int64) error { return errNotBuilt }
+// LiftRestriction implements tillit.RightsService.
+func (s *PeopleService) LiftRestriction(ctx context.Context, id int64) error {
+	tillit.Describe(ctx, "person.restriction_lift", personTarget(id))
+	return s.setMark(ctx, id, "person.restriction_lift", nil, func(tx *Tx, pr *tillit.Principal, _ *keyring.PersonKey) error {
+		_, err := tx.ExecContext(ctx, `UPDATE people SET restricted_at = NULL, restricted_by = NULL, restriction_reason = NULL
+			WHERE id = $1 AND tenant_id = $2`, id, pr.TenantID)
+		return err
+	}, false)
+}

@@ -51,7 +51,7 @@ func (db *DB) withTx(ctx context.Context, fn func(tx *Tx) error) error {
 // connection, so they are parsed once; pgx caches prepared statements per
 // connection by itself, so PostgreSQL does not need them.
 var hotStatements = map[string][]string{
-	dataSchema:     {selectHead, updateHead, insertOneEvent, sqliteRow(insertPersonPrefix, 10) + onConflictNothing},
+	dataSchema:     {selectHead, updateHead, insertOneEvent, sqliteRow(insertPersonPrefix, insertPersonCols) + onConflictNothing},
 	keystoreSchema: {sqliteRow(insertPersonKeyPrefix, 4)},
 }
 

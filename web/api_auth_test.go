@@ -220,7 +220,10 @@ func TestAnotherTenantsObjects(t *testing.T) {
 		var record tillit.Record
 		decode(t, kb.call("POST", "/api/v1/people", `{"given_name":"Ola","email":"ola@acme.example"}`), &person)
 		decode(t, kb.call("POST", fmt.Sprintf("/api/v1/people/%d/records", person.ID), `{"category":"note","title":"Hei"}`), &record)
-		ids := map[string]int64{"token": tok.ID, "user": kari.ID, "session": sessions.Sessions[0].ID, "person": person.ID}
+		var request tillit.SubjectRequest
+		decode(t, kb.call("POST", "/api/v1/requests", fmt.Sprintf(`{"type":"access","person_id":%d,"received_at":"2026-11-20","channel":"email"}`, person.ID)), &request)
+		wantStatus(t, kb.call("PATCH", fmt.Sprintf("/api/v1/requests/%d", request.ID), `{"status":"completed"}`), 200) // attaches the report
+		ids := map[string]int64{"token": tok.ID, "user": kari.ID, "session": sessions.Sessions[0].ID, "person": person.ID, "request": request.ID}
 		path := func(rt web.Route) string {
 			p := strings.ReplaceAll(rt.Pattern, "{id}", fmt.Sprint(ids[rt.TargetKind]))
 			return strings.ReplaceAll(p, "{rid}", fmt.Sprint(record.ID))
@@ -233,6 +236,9 @@ func TestAnotherTenantsObjects(t *testing.T) {
 			"PATCH /api/v1/people/{id}":               `{"family_name":"Hansen"}`,
 			"PATCH /api/v1/people/{id}/records/{rid}": `{"title":"Ny"}`,
 			"POST /api/v1/people/{id}/records":        `{"category":"note","title":"Hei"}`,
+			"POST /api/v1/people/{id}/hold":           `{"reason":"bookkeeping"}`,
+			"POST /api/v1/people/{id}/restriction":    `{"reason":"disputed"}`,
+			"PATCH /api/v1/requests/{id}":             `{"status":"identity_verified"}`,
 		}
 		body := func(rt web.Route) string {
 			if b, ok := bodies[rt.String()]; ok {

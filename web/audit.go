@@ -21,6 +21,7 @@ const recordTimeout = 10 * time.Second
 func (s *Server) audited(w http.ResponseWriter, r *http.Request, serve handlerFunc) {
 	req := tillit.RequestFromContext(r.Context())
 	buf := newBufferedWriter()
+	buf.conn = w // for a handler that streams once its event is recorded (streamAfterRecord)
 	err := s.call(serve, buf, r)
 	req.Event.Outcome = tillit.OutcomeOK
 	if err != nil {
@@ -78,9 +79,11 @@ func (s *Server) serveUnmatched(w http.ResponseWriter, r *http.Request, h http.H
 // bufferedWriter holds a response until the request's event is recorded.
 // API responses are small, so holding them costs little.
 type bufferedWriter struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
+	header   http.Header
+	status   int
+	body     bytes.Buffer
+	conn     http.ResponseWriter // the connection's writer
+	streamed bool                // the answer went straight to conn (streamAfterRecord)
 }
 
 func newBufferedWriter() *bufferedWriter {
@@ -112,6 +115,9 @@ func (b *bufferedWriter) reset() {
 // flushTo sends the buffered response to w. Its headers are added to those
 // w has (the security headers), replacing any of the same name.
 func (b *bufferedWriter) flushTo(w http.ResponseWriter) {
+	if b.streamed {
+		return
+	}
 	h := w.Header()
 	for k, v := range b.header {
 		h[k] = v

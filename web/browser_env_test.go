@@ -18,6 +18,7 @@ import (
 	"tillit"
 	"tillit/auditlog"
 	"tillit/password"
+	"tillit/receipt"
 	"tillit/sqldb"
 	"tillit/sqldb/sqldbtest"
 	"tillit/totp"
@@ -115,7 +116,11 @@ func (e *browserEnv) config() web.Config {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	_, vkey, err := auditlog.GenerateKey()
+	skey, vkey, err := auditlog.GenerateKey()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	receipts, err := receipt.NewSigner(skey) // the platform key signs receipts too
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -125,7 +130,7 @@ func (e *browserEnv) config() web.Config {
 		Tenants: sqldb.NewTenantService(e.db), Tokens: sqldb.NewTokenService(e.db),
 		Audit: sqldb.NewAuditService(e.db), Recorder: e.db, Ready: e.db.Ready,
 		AuditVerifierKey: vkey, Auth: auth, Accounts: accounts, Limiter: e.db,
-		People: sqldb.NewPeopleService(e.db, keys),
+		People: sqldb.NewPeopleService(e.db, keys).WithReceipts(receipts),
 	}
 }
 

@@ -28,6 +28,7 @@ type personPage struct {
 	Paged       bool   // the records are not the newest
 	Categories  []option
 	CanWrite    bool
+	Rights      personRights // the rights panel: extract, export, restriction, hold, erasure
 }
 
 // attrItem is one tenant attribute of a person as the page shows it.
@@ -133,7 +134,7 @@ func (s *Server) personView(r *http.Request, keep bool) (*view, *personPage, err
 	}
 	item := personItem{p}
 	data := &personPage{Person: item, Attrs: attrItems(p, sc), Records: page.Records, Paged: cursor != "",
-		Categories: categoryOptions(sc), CanWrite: canWritePeople(r)}
+		Categories: categoryOptions(sc), CanWrite: canWritePeople(r), Rights: s.newPersonRights(r, p)}
 	if page.NextCursor != "" {
 		data.MoreRecords = item.URL() + "?" + url.Values{"records": {page.NextCursor}}.Encode() + "#records"
 	}

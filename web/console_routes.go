@@ -71,7 +71,7 @@ func (s *Server) registerRoutes() []Route {
 		tenantRead  = tillit.PermTenantRead
 		tenantWrite = tillit.PermTenantWrite
 	)
-	return []Route{
+	return append([]Route{
 		{Method: "GET", Pattern: "/people", Action: "console.person.list", Access: Requires(read), handle: s.peoplePage},
 		{Method: "POST", Pattern: "/people/lookup", Action: "console.person.lookup", Access: Requires(read), handle: s.lookupPeopleForm},
 		{Method: "GET", Pattern: "/people/new", Action: "console.person.form", Access: Requires(write), handle: s.newPersonPage},
@@ -85,7 +85,7 @@ func (s *Server) registerRoutes() []Route {
 		{Method: "POST", Pattern: "/people/{id}/records/{rid}/delete", Action: "console.record.delete", Access: Requires(write), TargetKind: "person", handle: s.deleteRecordForm},
 		{Method: "GET", Pattern: "/schema", Action: "console.schema.read", Access: Requires(tenantRead), handle: s.schemaPage},
 		{Method: "POST", Pattern: "/schema", Action: "console.schema.update", Access: Requires(tenantWrite), handle: s.updateSchemaForm},
-	}
+	}, s.rightsConsoleRoutes()...)
 }
 
 // servesPages reports whether the server has the console: it signs people

@@ -18,6 +18,7 @@ import (
 	"tillit/notify"
 	"tillit/notify/smstest"
 	"tillit/password"
+	"tillit/receipt"
 	"tillit/sqldb"
 	"tillit/sqldb/sqldbtest"
 	"tillit/web"
@@ -84,6 +85,10 @@ func newEnv(tb testing.TB, dialect string, modify ...func(*web.Config)) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	receipts, err := receipt.NewSigner(skey) // the platform key signs receipts too
+	if err != nil {
+		tb.Fatal(err)
+	}
 	logs := &syncBuffer{}
 	mail := &mailbox{}
 	var root [32]byte
@@ -106,7 +111,7 @@ func newEnv(tb testing.TB, dialect string, modify ...func(*web.Config)) *env {
 	}
 	keys, _ := sqldbtest.Keys(tb, dialect, clock)
 	cfg := web.Config{
-		People:           sqldb.NewPeopleService(db, keys),
+		People:           sqldb.NewPeopleService(db, keys).WithReceipts(receipts),
 		Auth:             auth,
 		Accounts:         accounts,
 		Limiter:          db,

@@ -9,9 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -25,8 +23,15 @@ import (
 	"tillit"
 )
 
-// benchAllOps are the ops of `tillit bench`, in the order they run.
-var benchAllOps = []string{"import", "create", "get", "update", "lookup", "list", "record"}
+// The ops of `tillit bench`, in the order they run: those of the register,
+// then those of people's rights. erase and retention destroy data, so they
+// come last; they run only when named, or with all or rights.
+var (
+	benchRegisterOps = []string{"import", "create", "get", "update", "lookup", "list", "record"}
+	benchRightsOps   = []string{"report", "report-pdf", "erase", "retention"}
+	benchAllOps      = append(slices.Clone(benchRegisterOps), benchRightsOps...)
+	benchOpGroups    = map[string][]string{"all": benchAllOps, "register": benchRegisterOps, "rights": benchRightsOps}
+)
 
 const (
 	benchRequestTimeout = 5 * time.Minute        // a large import may take long
@@ -39,6 +44,8 @@ const (
 type benchArgs struct {
 	URL, Ops, Out, CA, TokenFile    string
 	Clients, Population, ImportSize int
+	ReportRecords, EraseSize        int
+	RetentionSize                   int
 	Duration                        time.Duration
 	Insecure                        bool
 }
@@ -54,15 +61,28 @@ func runBench(ctx context.Context, p *proc, args []string) error {
 			"records): use a tenant made for it. The token comes from $TILLIT_TOKEN or --token-file,\n"+
 			"never from a flag (flags show in ps); make one with\n"+
 			"  tillit token create --tenant SLUG --role caseworker --name bench\n"+
+			"The ops of people's rights (--ops rights, or all) need a role that may erase and keep\n"+
+			"the retention policy, and a token that may erase without a step-up:\n"+
+			"  tillit token create --tenant SLUG --role privacy --name bench --sensitive\n"+
+			"report and report-pdf read the extract of one person with --report-records records;\n"+
+			"erase erases people made for it (--erase-size; it ends early when they are all gone);\n"+
+			"retention imports --retention-size people collected two years ago, sets a policy of\n"+
+			"one month in automatic mode, times one run of the retention job, and puts the tenant's\n"+
+			"policy back. It refuses to run when the policy would erase anyone else.\n"+
 			"Trust the self-signed certificate of `tillit serve` with --ca DATA/tls/cert.pem\n"+
 			"(./tillit-data/tls/cert.pem by default).")
 	var a benchArgs
 	fs.StringVar(&a.URL, "url", "", "base `URL` of the running server, e.g. https://127.0.0.1:8443")
 	fs.IntVar(&a.Clients, "clients", 16, "`number` of concurrent clients")
 	fs.DurationVar(&a.Duration, "duration", 10*time.Second, "how long each op runs")
-	fs.StringVar(&a.Ops, "ops", strings.Join(benchAllOps, ","), "comma-separated `ops` to run, or all; they run in this order")
+	fs.StringVar(&a.Ops, "ops", strings.Join(benchRegisterOps, ","),
+		"comma-separated `ops` to run, in this order: "+strings.Join(benchAllOps, ",")+
+			"; or the groups register, rights and all")
 	fs.IntVar(&a.Population, "population", 0, "`number` of people to import first, so that the ops run against a tenant of that size")
 	fs.IntVar(&a.ImportSize, "import-size", 10000, "`number` of people in each import request")
+	fs.IntVar(&a.ReportRecords, "report-records", 1000, "`number` of records of the person whose extract report and report-pdf read")
+	fs.IntVar(&a.EraseSize, "erase-size", 10000, "`number` of people made for erase before it starts; the most it erases")
+	fs.IntVar(&a.RetentionSize, "retention-size", 100000, "`number` of people retention imports, due, and times the job erasing")
 	fs.StringVar(&a.Out, "out", "bench.json", "`file` to write the results to as JSON; empty for none")
 	fs.StringVar(&a.CA, "ca", "", "PEM `file` of the certificate to trust, e.g. DATA/tls/cert.pem of a self-signed server")
 	fs.BoolVar(&a.Insecure, "insecure", false, "do not verify the server's certificate (the output says so)")
@@ -106,6 +126,12 @@ func (a benchArgs) config(fs *flag.FlagSet, getenv func(string) string) (*benchC
 		return nil, usagef(fs.Name(), "--population: must be 0 or more")
 	case a.ImportSize < 1 || a.ImportSize > 1_000_000:
 		return nil, usagef(fs.Name(), "--import-size: %d is out of range 1–1000000", a.ImportSize)
+	case a.ReportRecords < 0 || a.ReportRecords > 1_000_000:
+		return nil, usagef(fs.Name(), "--report-records: %d is out of range 0–1000000", a.ReportRecords)
+	case a.EraseSize < 1 || a.EraseSize > 10_000_000:
+		return nil, usagef(fs.Name(), "--erase-size: %d is out of range 1–10000000", a.EraseSize)
+	case a.RetentionSize < 1 || a.RetentionSize > 10_000_000:
+		return nil, usagef(fs.Name(), "--retention-size: %d is out of range 1–10000000", a.RetentionSize)
 	}
 	if c.token, err = benchToken(fs, getenv, a.TokenFile); err != nil {
 		return nil, err
@@ -137,14 +163,15 @@ func benchParseOps(fs *flag.FlagSet, list string) ([]string, error) {
 		f = strings.ToLower(strings.TrimSpace(f))
 		switch {
 		case f == "":
-		case f == "all":
-			for _, op := range benchAllOps {
+		case benchOpGroups[f] != nil:
+			for _, op := range benchOpGroups[f] {
 				want[op] = true
 			}
 		case slices.Contains(benchAllOps, f):
 			want[f] = true
 		default:
-			return nil, usagef(fs.Name(), "--ops: unknown op %q; the ops are %s, or all", f, strings.Join(benchAllOps, ","))
+			return nil, usagef(fs.Name(), "--ops: unknown op %q; the ops are %s, or the groups register, rights and all",
+				f, strings.Join(benchAllOps, ","))
 		}
 	}
 	var ops []string
@@ -154,7 +181,8 @@ func benchParseOps(fs *flag.FlagSet, list string) ([]string, error) {
 		}
 	}
 	if len(ops) == 0 {
-		return nil, usagef(fs.Name(), "--ops: no op; the ops are %s, or all", strings.Join(benchAllOps, ","))
+		return nil, usagef(fs.Name(), "--ops: no op; the ops are %s, or the groups register, rights and all",
+			strings.Join(benchAllOps, ","))
 	}
 	return ops, nil
 }
@@ -216,6 +244,7 @@ type bench struct {
 	p             *proc
 	client        *benchClient
 	people        *benchPeople
+	rights        benchRights // what the ops of people's rights made
 	progressEvery time.Duration
 }
 
@@ -234,6 +263,15 @@ func (c *benchConfig) run(ctx context.Context, p *proc) error {
 	rep := &benchReport{URL: u.Redacted(), Tenant: tenant, RunID: b.people.run, Clients: c.Clients,
 		DurationS: c.Duration.Seconds(), Population: c.Population, ImportSize: c.ImportSize, Insecure: c.Insecure,
 		StartedAt: p.clock.Now(), Go: runtime.Version(), CPUs: runtime.NumCPU(), Results: []benchResult{}}
+	if slices.Contains(c.ops, "report") || slices.Contains(c.ops, "report-pdf") {
+		rep.ReportRecords = c.ReportRecords
+	}
+	if slices.Contains(c.ops, "erase") {
+		rep.EraseSize = c.EraseSize
+	}
+	if slices.Contains(c.ops, "retention") {
+		rep.RetentionSize = c.RetentionSize
+	}
 	fmt.Fprintf(p.stdout, "tillit bench of %s (tenant %s, run %s): %d clients, %s an op, %s on %d CPUs\n",
 		rep.URL, tenant, rep.RunID, c.Clients, c.Duration, rep.Go, rep.CPUs)
 	if c.Insecure {
@@ -280,11 +318,7 @@ func benchOutcome(rep *benchReport, runErr error) error {
 // slug: the URL, the certificate and the token are right, or it says which
 // is not.
 func (b *bench) preflight(ctx context.Context) (string, error) {
-	var me struct {
-		Tenant *struct {
-			Slug string `json:"slug"`
-		} `json:"tenant"`
-	}
+	var me benchMe
 	_, err := b.client.do(ctx, http.MethodGet, "/api/v1/me", "", nil, http.StatusOK, &me)
 	var f *benchFailure
 	var cert *tls.CertificateVerificationError
@@ -298,7 +332,19 @@ func (b *bench) preflight(ctx context.Context) (string, error) {
 	case me.Tenant == nil:
 		return "", errors.New("bench: the token is not of a tenant; make one with 'tillit token create --tenant SLUG --role caseworker --name bench'")
 	}
+	if err := b.preflightRights(ctx, &me); err != nil {
+		return "", err
+	}
 	return me.Tenant.Slug, nil
+}
+
+// benchMe is what the bench reads of GET /api/v1/me.
+type benchMe struct {
+	Tenant *struct {
+		Slug string `json:"slug"`
+	} `json:"tenant"`
+	Role        tillit.Role         `json:"role"`
+	Permissions []tillit.Permission `json:"permissions"`
 }
 
 // phases imports the population, then runs each op in turn until ctx is
@@ -310,6 +356,16 @@ func (b *bench) phases(ctx context.Context, rep *benchReport) error {
 		}
 	}
 	for _, op := range b.ops {
+		if op == "retention" { // one timed run of the job, not a phase of clients
+			r, err := b.retention(ctx)
+			if r != nil {
+				rep.Results = append(rep.Results, *r)
+			}
+			if err != nil || ctx.Err() != nil {
+				return err
+			}
+			continue
+		}
 		if err := b.seed(ctx, op); err != nil || ctx.Err() != nil {
 			return err
 		}
@@ -324,10 +380,15 @@ type benchOpFunc func(ctx context.Context, w *benchWorker) (items int, took time
 
 // benchWorker is one client's state in a phase.
 type benchWorker struct {
-	stats  benchStats
-	body   bytes.Buffer // the import body, reused
-	cursor string       // list: of the next page; "" for the first
+	stats   benchStats
+	body    bytes.Buffer // the import body, reused
+	cursor  string       // list: of the next page; "" for the first
+	checked bool         // report: the first answer was checked
 }
+
+// errBenchDone ends a worker's phase early: the op has nothing left to do
+// (erase erased every person made for it). It is not a request.
+var errBenchDone = errors.New("nothing left to do")
 
 // phase runs op with b.Clients workers for b.Duration, or until ctx is
 // done, and returns what they measured.
@@ -351,8 +412,8 @@ func (b *bench) phase(ctx context.Context, op string) benchResult {
 		wg.Go(func() {
 			for ctx.Err() == nil && time.Now().Before(deadline) {
 				items, took, err := run(ctx, w)
-				if ctx.Err() != nil {
-					return // cut off by Ctrl-C: not a measurement
+				if ctx.Err() != nil || errors.Is(err, errBenchDone) {
+					return // cut off by Ctrl-C, or done: not a measurement
 				}
 				w.stats.record(items, took, err)
 				if f := (*benchFailure)(nil); errors.As(err, &f) && f.status == 0 {
@@ -363,6 +424,10 @@ func (b *bench) phase(ctx context.Context, op string) benchResult {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	if op == "erase" && b.rights.erase.left() == 0 && ctx.Err() == nil && time.Now().Before(deadline) {
+		fmt.Fprintf(b.p.stderr, "bench: erase: all %d people made for it were erased after %.1fs; --erase-size makes more\n",
+			len(b.rights.erase.ids), elapsed.Seconds())
+	}
 	var total benchStats
 	for i := range workers {
 		total.merge(&workers[i].stats)
@@ -386,6 +451,12 @@ func benchSleep(ctx context.Context, d time.Duration) {
 // made and there are none yet (create did not run). get, update and record
 // only ever touch people the bench made.
 func (b *bench) seed(ctx context.Context, op string) error {
+	switch op {
+	case "report", "report-pdf":
+		return b.seedReport(ctx)
+	case "erase":
+		return b.seedErase(ctx)
+	}
 	needIDs := op == "get" || op == "update" || op == "record"
 	if !(needIDs && b.people.idCount() == 0 || op == "lookup" && b.people.emailCount() == 0) {
 		return nil
@@ -413,29 +484,39 @@ func (b *bench) seed(ctx context.Context, op string) error {
 
 // populate imports b.Population people with the clients in parallel,
 // printing the progress on stderr.
-func (b *bench) populate(parent context.Context) error {
+func (b *bench) populate(ctx context.Context) error {
+	_, err := b.importMany(ctx, "population", b.Population, "", true)
+	return err
+}
+
+// importMany imports n people collected at collected ("" for now) with the
+// clients in parallel, in requests of b.ImportSize, noting their e-mails for
+// lookup if register, and printing the progress on stderr as step. It
+// returns the number created; its error is an import that failed, and it
+// returns no error when ctx is done (the caller reports it).
+func (b *bench) importMany(parent context.Context, step string, n int, collected string, register bool) (int64, error) {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	var left, done atomic.Int64
-	left.Store(int64(b.Population))
+	left.Store(int64(n))
 	start := time.Now()
-	stop := b.progress(int64(b.Population), &done)
+	stop := b.progress(step, "people", int64(n), &done)
 	workers := make([]benchWorker, b.Clients)
 	var wg sync.WaitGroup
 	for i := range workers {
 		w := &workers[i]
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				n := b.ImportSize
-				if rest := left.Add(-int64(n)); rest < 0 {
-					n += int(rest)
+				k := b.ImportSize
+				if rest := left.Add(-int64(k)); rest < 0 {
+					k += int(rest)
 				}
-				if n <= 0 {
+				if k <= 0 {
 					return
 				}
-				created, _, err := b.importPeople(ctx, w, n)
+				created, _, err := b.importPeopleAt(ctx, w, k, collected, register)
 				if err != nil {
-					cancel(fmt.Errorf("bench: population: POST /api/v1/people/import: %w", err))
+					cancel(fmt.Errorf("bench: %s: POST /api/v1/people/import: %w", step, err))
 					return
 				}
 				done.Add(int64(created))
@@ -445,31 +526,32 @@ func (b *bench) populate(parent context.Context) error {
 	wg.Wait()
 	stop()
 	if parent.Err() != nil {
-		return nil // interrupted: the caller reports it
+		return done.Load(), nil // interrupted: the caller reports it
 	}
 	if err := context.Cause(ctx); err != nil {
-		return err
+		return done.Load(), err
 	}
 	var total benchStats
 	for i := range workers {
 		total.merge(&workers[i].stats)
 	}
-	b.printPopulated(done.Load(), time.Since(start), &total)
-	return nil
+	b.printImported(step, done.Load(), time.Since(start), &total)
+	return done.Load(), nil
 }
 
-// printPopulated writes the last line of the population on stderr.
-func (b *bench) printPopulated(n int64, elapsed time.Duration, s *benchStats) {
-	fmt.Fprintf(b.p.stderr, "population: %d people in %.1fs, %s/s\n",
-		n, elapsed.Seconds(), benchThousands(int64(float64(n)/max(elapsed.Seconds(), 1e-9))))
+// printImported writes the last line of an import of many on stderr.
+func (b *bench) printImported(step string, n int64, elapsed time.Duration, s *benchStats) {
+	fmt.Fprintf(b.p.stderr, "%s: %d people in %.1fs, %s/s\n",
+		step, n, elapsed.Seconds(), benchThousands(int64(float64(n)/max(elapsed.Seconds(), 1e-9))))
 	if s.refused > 0 {
-		fmt.Fprintf(b.p.stderr, "population: the server refused %d lines: %s\n", s.refused, strings.Join(s.refusedSamples, "; "))
+		fmt.Fprintf(b.p.stderr, "%s: the server refused %d lines: %s\n", step, s.refused, strings.Join(s.refusedSamples, "; "))
 	}
 }
 
-// progress prints the population's progress on stderr every
-// b.progressEvery until the returned function is called.
-func (b *bench) progress(total int64, done *atomic.Int64) (stop func()) {
+// progress prints the progress of a long step that made done of total
+// things (people, records) on stderr every b.progressEvery until the
+// returned function is called.
+func (b *bench) progress(step, things string, total int64, done *atomic.Int64) (stop func()) {
 	quit, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)
@@ -483,98 +565,10 @@ func (b *bench) progress(total int64, done *atomic.Int64) (stop func()) {
 			case now := <-t.C:
 				n := done.Load()
 				rate := float64(n-last) / now.Sub(lastAt).Seconds()
-				fmt.Fprintf(b.p.stderr, "population: %d/%d people, %s/s\n", n, total, benchThousands(int64(rate+0.5)))
+				fmt.Fprintf(b.p.stderr, "%s: %d/%d %s, %s/s\n", step, n, total, things, benchThousands(int64(rate+0.5)))
 				last, lastAt = n, now
 			}
 		}
 	}()
 	return func() { close(quit); <-finished }
-}
-
-// benchClient makes the requests of the bench.
-type benchClient struct {
-	http *http.Client
-	base string
-	auth string // the Authorization header
-}
-
-// newBenchClient returns a client of HTTP/1.1 with keep-alive that keeps
-// one connection per bench client.
-func newBenchClient(c *benchConfig) *benchClient {
-	tr := &http.Transport{
-		Proxy:               nil, // measure the server, not a proxy
-		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:     c.tls,
-		TLSHandshakeTimeout: 10 * time.Second,
-		MaxIdleConnsPerHost: c.Clients,
-		IdleConnTimeout:     90 * time.Second,
-		ForceAttemptHTTP2:   false,
-		TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{}, // no HTTP/2
-	}
-	return &benchClient{http: &http.Client{Transport: tr, Timeout: benchRequestTimeout}, base: c.base, auth: "Bearer " + c.token}
-}
-
-// benchFailure is a request that got another status than expected, or
-// none (status 0).
-type benchFailure struct {
-	status int
-	msg    string // status, problem code and detail
-	err    error  // when there was no answer
-}
-
-func (f *benchFailure) Error() string { return f.msg }
-func (f *benchFailure) Unwrap() error { return f.err }
-
-// do makes a request with body of type ctype and decodes the answer into
-// out if its status is want. The latency is from sending the request to
-// having read the whole answer.
-func (c *benchClient) do(ctx context.Context, method, path, ctype string, body []byte, want int, out any) (time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Authorization", c.auth)
-	req.Header.Set("Accept", "application/json")
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	start := time.Now()
-	resp, err := c.http.Do(req)
-	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err // without the URL, so that the samples group
-		}
-		return time.Since(start), &benchFailure{msg: err.Error(), err: err}
-	}
-	data, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	took := time.Since(start)
-	switch {
-	case err != nil:
-		return took, &benchFailure{msg: "reading the answer: " + err.Error(), err: err}
-	case resp.StatusCode != want:
-		return took, &benchFailure{status: resp.StatusCode, msg: benchProblem(resp.StatusCode, data)}
-	case out != nil:
-		if err := json.Unmarshal(data, out); err != nil {
-			return took, &benchFailure{status: resp.StatusCode, msg: fmt.Sprintf("%d with an unreadable body: %v", resp.StatusCode, err)}
-		}
-	}
-	return took, nil
-}
-
-// benchProblem describes an error answer: "404 not_found: no such person".
-func benchProblem(status int, body []byte) string {
-	var p struct {
-		Code   string `json:"code"`
-		Detail string `json:"detail"`
-	}
-	if json.Unmarshal(body, &p) == nil && p.Code != "" {
-		return fmt.Sprintf("%d %s: %s", status, p.Code, p.Detail)
-	}
-	text := strings.TrimSpace(string(body))
-	if len(text) > 120 {
-		text = text[:120] + "…"
-	}
-	return fmt.Sprintf("%d %s: %q", status, http.StatusText(status), text)
 }

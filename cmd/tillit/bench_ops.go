@@ -24,12 +24,15 @@ func (b *bench) opFunc(op string) benchOpFunc {
 		"import": func(ctx context.Context, w *benchWorker) (int, time.Duration, error) {
 			return b.importPeople(ctx, w, b.ImportSize)
 		},
-		"create": b.createOne,
-		"get":    b.getOne,
-		"update": b.updateOne,
-		"lookup": b.lookupOne,
-		"list":   b.listPage,
-		"record": b.recordOne,
+		"create":     b.createOne,
+		"get":        b.getOne,
+		"update":     b.updateOne,
+		"lookup":     b.lookupOne,
+		"list":       b.listPage,
+		"record":     b.recordOne,
+		"report":     b.reportOne("json"),
+		"report-pdf": b.reportOne("pdf"),
+		"erase":      b.eraseOne,
 	}[op]
 }
 
@@ -47,9 +50,15 @@ type benchImportResult struct {
 // importPeople imports n new people in one NDJSON request, built before the
 // clock starts, and returns the number created.
 func (b *bench) importPeople(ctx context.Context, w *benchWorker, n int) (int, time.Duration, error) {
+	return b.importPeopleAt(ctx, w, n, "", true)
+}
+
+// importPeopleAt imports n new people collected at collected (RFC 3339; ""
+// for now), noting their e-mails for lookup if register.
+func (b *bench) importPeopleAt(ctx context.Context, w *benchWorker, n int, collected string, register bool) (int, time.Duration, error) {
 	lo := b.people.claim(n)
 	w.body.Reset()
-	writeBenchPeople(&w.body, b.people.run, lo, n)
+	writeBenchPeople(&w.body, b.people.run, lo, n, collected)
 	var res benchImportResult
 	took, err := b.client.do(ctx, http.MethodPost, "/api/v1/people/import", "application/x-ndjson", w.body.Bytes(), http.StatusOK, &res)
 	if err != nil {
@@ -60,7 +69,7 @@ func (b *bench) importPeople(ctx context.Context, w *benchWorker, n int) (int, t
 		lines[i] = r.Line
 		w.stats.refusedLine(strings.TrimPrefix(r.Field+": ", ": ") + r.Reason)
 	}
-	if res.Imported {
+	if res.Imported && register {
 		b.people.addImported(lo, n, lines)
 	}
 	return res.Created, took, nil
@@ -249,6 +258,9 @@ type benchPerson struct {
 	BirthDate  string       `json:"birth_date"`
 	Address    benchAddress `json:"address"`
 	Language   string       `json:"language"`
+	// CollectedAt is set for retention only: two years ago, so that the
+	// people are due. Empty: the server's time of the import.
+	CollectedAt string `json:"collected_at,omitempty"`
 }
 
 // benchAddress is the address of a benchPerson.
@@ -283,10 +295,13 @@ func benchPersonAt(run string, i int64) benchPerson {
 // benchEmail returns the e-mail of person i of run.
 func benchEmail(run string, i int64) string { return fmt.Sprintf("bench-%s-%d@example.com", run, i) }
 
-// writeBenchPeople writes people lo to lo+n-1 of run to buf as NDJSON.
-func writeBenchPeople(buf *bytes.Buffer, run string, lo int64, n int) {
+// writeBenchPeople writes people lo to lo+n-1 of run to buf as NDJSON,
+// collected at collected (RFC 3339) unless it is "".
+func writeBenchPeople(buf *bytes.Buffer, run string, lo int64, n int, collected string) {
 	enc := json.NewEncoder(buf)
 	for i := range int64(n) {
-		_ = enc.Encode(benchPersonAt(run, lo+i)) // cannot fail: strings only
+		p := benchPersonAt(run, lo+i)
+		p.CollectedAt = collected
+		_ = enc.Encode(p) // cannot fail: strings only
 	}
 }

@@ -163,8 +163,8 @@ type benchResult struct {
 	Clients           int      `json:"clients"`
 	Requests          int64    `json:"requests"`
 	Errors            int64    `json:"errors"`
-	Items             int64    `json:"items"`               // people created (import, create), read (get, list) or found (lookup); records made
-	PerSecond         float64  `json:"per_second"`          // successful requests a second; for import, people created a second
+	Items             int64    `json:"items"`               // people created (import, create), read (get, list), found (lookup), erased (erase, retention); records made; reports read
+	PerSecond         float64  `json:"per_second"`          // successful requests a second; for import people created, for retention people erased, a second
 	RequestsPerSecond float64  `json:"requests_per_second"` // successful requests a second
 	ElapsedS          float64  `json:"elapsed_s"`           // from the start of the phase until its last request ended
 	P50               float64  `json:"p50_ms"`              // latency percentiles of the successful requests
@@ -184,7 +184,7 @@ func newBenchResult(op string, clients int, s *benchStats, elapsed time.Duration
 	if secs := elapsed.Seconds(); secs > 0 {
 		r.RequestsPerSecond = float64(s.requests-s.errors) / secs
 		r.PerSecond = r.RequestsPerSecond
-		if op == "import" {
+		if benchCountsPeople(op) {
 			r.PerSecond = float64(s.items) / secs
 		}
 	}
@@ -193,34 +193,48 @@ func newBenchResult(op string, clients int, s *benchStats, elapsed time.Duration
 	return r
 }
 
+// benchCountsPeople reports whether the per second of op counts people
+// rather than requests: import creates many in a request, and one run of
+// the retention job erases many.
+func benchCountsPeople(op string) bool { return op == "import" || op == "retention" }
+
 // benchReport is the JSON file of `tillit bench --out`.
 type benchReport struct {
-	URL         string        `json:"url"`
-	Tenant      string        `json:"tenant"`
-	RunID       string        `json:"run_id"` // the people made have e-mails bench-RUNID-N@example.com
-	Clients     int           `json:"clients"`
-	DurationS   float64       `json:"duration_s"`
-	Population  int           `json:"population"`
-	ImportSize  int           `json:"import_size"`
-	Insecure    bool          `json:"insecure"` // the server's certificate was not verified
-	StartedAt   time.Time     `json:"started_at"`
-	Go          string        `json:"go"`
-	CPUs        int           `json:"cpus"`
-	Interrupted bool          `json:"interrupted,omitempty"`
-	Results     []benchResult `json:"results"`
+	URL        string  `json:"url"`
+	Tenant     string  `json:"tenant"`
+	RunID      string  `json:"run_id"` // the people made have e-mails bench-RUNID-N@example.com
+	Clients    int     `json:"clients"`
+	DurationS  float64 `json:"duration_s"`
+	Population int     `json:"population"`
+	ImportSize int     `json:"import_size"`
+	// The sizes of the ops of people's rights that ran.
+	ReportRecords int           `json:"report_records,omitempty"` // records of the person report and report-pdf read
+	EraseSize     int           `json:"erase_size,omitempty"`     // people made for erase
+	RetentionSize int           `json:"retention_size,omitempty"` // people retention imported, due
+	Insecure      bool          `json:"insecure"`                 // the server's certificate was not verified
+	StartedAt     time.Time     `json:"started_at"`
+	Go            string        `json:"go"`
+	CPUs          int           `json:"cpus"`
+	Interrupted   bool          `json:"interrupted,omitempty"`
+	Results       []benchResult `json:"results"`
 }
 
 // printBenchTable writes the results as a table, then the error samples.
 func printBenchTable(w io.Writer, results []benchResult) {
-	const row = "%-7s %7s %9s %7s %16s %9s %9s %9s\n"
+	const row = "%-10s %7s %9s %7s %16s %9s %9s %9s\n"
 	fmt.Fprintf(w, row, "op", "clients", "requests", "errors", "per second", "p50 ms", "p95 ms", "p99 ms")
 	var notes []string
 	for _, r := range results {
 		per := fmt.Sprintf("%.1f", r.PerSecond)
-		if r.Op == "import" {
+		switch r.Op {
+		case "import":
 			per += " people"
 			notes = append(notes, fmt.Sprintf("import: per second counts people created (%d in all); the requests ran at %.2f/s",
 				r.Items, r.RequestsPerSecond))
+		case "retention":
+			per += " people"
+			notes = append(notes, fmt.Sprintf("retention: per second counts people erased (%d in all) by %d run(s) of the job in %.2fs",
+				r.Items, r.Requests, r.ElapsedS))
 		}
 		ms := func(v float64) string {
 			if r.Requests == r.Errors {

@@ -61,8 +61,10 @@ func commands() []command {
 		{"operator", "create operator accounts (create)", runOperator},
 		{"user", "create user accounts of a tenant (create)", runUser},
 		{"audit", "verify the audit logs (verify)", runAudit},
-		{"people", "import people into a tenant's register (import)", runPeople},
+		{"receipt", "verify an erasure or anonymisation receipt (verify)", runReceipt},
+		{"people", "import people into a tenant's register, or erase them (import, erase)", runPeople},
 		{"keys", "rotate tenant keys and the root key (rotate, rotate-root)", runKeys},
+		{"retention", "run the retention job now (run)", runRetention},
 		{"bench", "load a running server over HTTPS and report throughput and latency", runBench},
 		{"version", "print the version of tillit and of Go", runVersion},
 	}

@@ -14,10 +14,11 @@ import (
 	"tillit/sqldb"
 )
 
-// runPeople runs a people subcommand: import.
+// runPeople runs a people subcommand: import, erase.
 func runPeople(ctx context.Context, p *proc, args []string) error {
 	return p.dispatch(ctx, "people", []command{
 		{"import", "import people from a CSV or NDJSON file, with a progress bar", runPeopleImport},
+		{"erase", "erase people of a tenant by id (a file of ids), with a progress bar", runPeopleErase},
 	}, args)
 }
 

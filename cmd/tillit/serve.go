@@ -86,6 +86,7 @@ func runServe(ctx context.Context, p *proc, args []string) error {
 
 	go s.checkpointEvery(ctx, checkpointInterval)
 	go s.purgeEvery(ctx, purgeInterval)
+	go s.retentionDaily(ctx)
 	errc := make(chan error, 1)
 	go func() {
 		if cfg.InsecureHTTP {
@@ -122,7 +123,7 @@ func newHTTPServer(s *store, logger *slog.Logger, clock tillit.Clock, auth tilli
 		Audit:            sqldb.NewAuditService(s.db),
 		Recorder:         s.db,
 		Ready:            s.ready,
-		People:           sqldb.NewPeopleService(s.db, s.keys),
+		People:           s.people(),
 		Auth:             auth,
 		Accounts:         accounts,
 		Passkeys:         passkeys,

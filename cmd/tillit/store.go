@@ -12,6 +12,7 @@ import (
 	"tillit/keyring"
 	"tillit/notify"
 	"tillit/password"
+	"tillit/receipt"
 	"tillit/sqldb"
 )
 
@@ -28,6 +29,7 @@ type store struct {
 	keystore *sqldb.KeyStore
 	keys     *keyring.Keyring
 	signer   *auditlog.Signer
+	receipts *receipt.Signer            // the same key as signer, for erasure receipts
 	rootKey  *[keyring.RootKeySize]byte // version 1: account secrets are derived from it
 	logger   *slog.Logger
 	clock    tillit.Clock
@@ -45,6 +47,10 @@ func openStore(ctx context.Context, p *proc, cfg *Config, logger *slog.Logger) (
 		return nil, err
 	}
 	signer, err := loadAuditSigner(cfg.AuditKeyPath())
+	if err != nil {
+		return nil, err
+	}
+	receipts, err := loadReceiptSigner(cfg.AuditKeyPath())
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +89,7 @@ func openStore(ctx context.Context, p *proc, cfg *Config, logger *slog.Logger) (
 		ks.Close()
 		return nil, err
 	}
-	return &store{db: db, keystore: ks, keys: keys, signer: signer, rootKey: roots.First(), logger: logger, clock: p.clock}, nil
+	return &store{db: db, keystore: ks, keys: keys, signer: signer, receipts: receipts, rootKey: roots.First(), logger: logger, clock: p.clock}, nil
 }
 
 // ready reports whether the database and the key store answer and are

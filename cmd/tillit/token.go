@@ -24,19 +24,22 @@ func runToken(ctx context.Context, p *proc, args []string) error {
 // tokenCreateArgs are the flags of `tillit token create`.
 type tokenCreateArgs struct {
 	Tenant, Role, Name, Expires string
+	Sensitive                   bool
 }
 
 // runTokenCreate creates an API token and prints it as JSON, with its
 // secret: the only time the secret is shown.
 func runTokenCreate(ctx context.Context, p *proc, args []string) error {
-	fs := p.flagSet("token create", "--tenant SLUG --role ROLE --name NAME [--expires 90d] [flags]",
-		"Create an API token and print it as JSON with its secret, which is shown only this once.")
+	fs := p.flagSet("token create", "--tenant SLUG --role ROLE --name NAME [--expires 90d] [--sensitive] [flags]",
+		"Create an API token and print it as JSON with its secret, which is shown only this once.\n"+
+			"A --sensitive token may do what a person must step up for (erase, anonymise).")
 	cfg := newConfig(fs)
 	var a tokenCreateArgs
 	fs.StringVar(&a.Tenant, "tenant", "", "`slug` of the tenant")
 	fs.StringVar(&a.Role, "role", "", "`role` of the token: "+roleNames())
 	fs.StringVar(&a.Name, "name", "", "what the token is for, e.g. \"CRM sync\"")
 	fs.StringVar(&a.Expires, "expires", "", "`lifetime` in days, e.g. 90d or 2160h; empty for a token that never expires")
+	fs.BoolVar(&a.Sensitive, "sensitive", false, "allow sensitive actions without a step-up, such as erasing people")
 	if err := p.parseConfig(fs, cfg, args); err != nil {
 		return err
 	}
@@ -86,7 +89,7 @@ func (a *tokenCreateArgs) tokenCreate(fs *flag.FlagSet) (tillit.TokenCreate, err
 	if err != nil {
 		return c, usagef(fs.Name(), "--expires: %v", err)
 	}
-	return tillit.TokenCreate{Name: a.Name, Role: role, ExpiresInDays: days}, nil
+	return tillit.TokenCreate{Name: a.Name, Role: role, ExpiresInDays: days, Sensitive: a.Sensitive}, nil
 }
 
 // parseExpiry returns the number of days of a token lifetime written as Nd
