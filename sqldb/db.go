@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
@@ -52,6 +53,9 @@ type DB struct {
 	tokenCache tokenCache  // recently authenticated tokens
 
 	stopCheckpoints func() // SQLite: stops the checkpointer and waits for it
+	// cutLog asks the checkpointer to empty the write-ahead log at its next
+	// turn (SQLite): the key store sets it when it deletes keys.
+	cutLog atomic.Bool
 }
 
 // IsPostgres reports whether a database URL selects PostgreSQL.
@@ -163,7 +167,9 @@ const checkpointEvery = 100 * time.Millisecond
 // checkpoints copies the write-ahead log into the database file every
 // period, on a reader connection, so that commits do not wait for it (a
 // passive checkpoint neither waits for nor blocks readers and the writer).
-// It returns a function that stops it and runs a last checkpoint.
+// When cutLog is set it empties the log instead (a truncating checkpoint,
+// which waits for the writer), and tries again next turn if the log was
+// busy. It returns a function that stops it and runs a last checkpoint.
 func (db *DB) checkpoints(period time.Duration) func() {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -176,7 +182,7 @@ func (db *DB) checkpoints(period time.Duration) func() {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if _, err := db.read.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil && ctx.Err() == nil {
+				if err := db.checkpoint(ctx); err != nil && ctx.Err() == nil {
 					db.logger.Warn("SQLite checkpoint failed", "err", err)
 				}
 			}
@@ -185,8 +191,22 @@ func (db *DB) checkpoints(period time.Duration) func() {
 	return func() {
 		cancel()
 		<-done
-		_, _ = db.read.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		_ = db.checkpoint(context.Background())
 	}
+}
+
+// checkpoint runs one checkpoint: passive, or truncating when cutLog asks.
+func (db *DB) checkpoint(ctx context.Context) error {
+	if !db.cutLog.Swap(false) {
+		_, err := db.read.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+		return err
+	}
+	var busy, frames, copied int
+	err := db.read.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied)
+	if err != nil || busy != 0 {
+		db.cutLog.Store(true)
+	}
+	return err
 }
 
 // Dialect is "sqlite" or "postgres".

@@ -27,6 +27,7 @@ type PeopleService struct {
 	db      *DB
 	keys    *keyring.Keyring
 	creates createCombiner
+	erases  eraseCombiner
 	batch   int // people per transaction of an import
 	// receipts signs the receipts of erasures and anonymisations (the
 	// platform key); see WithReceipts.

@@ -33,11 +33,10 @@ const eraseBatch = 1000
 // person. It does not authorize: ErasePeople, DecideRetention and the
 // retention job do, each in its own way.
 func (s *PeopleService) eraseIDs(ctx context.Context, tenantID int64, ids []int64, progress func(done int)) (*tillit.BulkErasure, error) {
-	return s.erase(ctx, tenantID, ids, progress, false)
+	return s.erase(ctx, tenantID, ids, progress)
 }
 
-// erase is eraseIDs; record says the request's own event is the event of
-// the one person erased (ErasePerson).
+// erase is eraseIDs.
 //
 // Each batch: the rows are read (which exist, which are held, what they
 // hold), the keys are destroyed in the key store, then the rows, records and
@@ -45,9 +44,9 @@ func (s *PeopleService) eraseIDs(ctx context.Context, tenantID int64, ids []int6
 // in one transaction of the data. A process that dies between the two
 // leaves rows no key opens, which lists and lookups already leave out;
 // erasing them again finishes the job (their receipt says keys 0).
-func (s *PeopleService) erase(ctx context.Context, tenantID int64, ids []int64, progress func(done int), record bool) (*tillit.BulkErasure, error) {
+func (s *PeopleService) erase(ctx context.Context, tenantID int64, ids []int64, progress func(done int)) (*tillit.BulkErasure, error) {
 	if s.receipts == nil {
-		return nil, tillit.Errorf(tillit.EUnavailable, "receipts cannot be signed on this server (no platform key is configured): nothing was erased")
+		return nil, errNoReceipts
 	}
 	slug, err := s.tenantSlug(ctx, tenantID)
 	if err != nil {
@@ -62,7 +61,7 @@ func (s *PeopleService) erase(ctx context.Context, tenantID int64, ids []int64, 
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		if err := s.eraseBatch(ctx, tenantID, slug, batch, out, record); err != nil {
+		if err := s.eraseBatch(ctx, tenantID, slug, batch, out, nil); err != nil {
 			return out, err
 		}
 		done += len(batch)
@@ -149,8 +148,13 @@ func (s *PeopleService) readErasable(ctx context.Context, q querier, tenantID in
 	return found, nil
 }
 
-// eraseBatch erases up to eraseBatch people, adding to out.
-func (s *PeopleService) eraseBatch(ctx context.Context, tenantID int64, slug string, ids []int64, out *tillit.BulkErasure, record bool) error {
+// errNoReceipts refuses erasure on a server without the platform key.
+var errNoReceipts = tillit.Errorf(tillit.EUnavailable, "receipts cannot be signed on this server (no platform key is configured): nothing was erased")
+
+// eraseBatch erases up to eraseBatch people, adding to out. The event of a
+// person in reqs is the event of that request (ErasePerson, combined);
+// the others' events are ctx's.
+func (s *PeopleService) eraseBatch(ctx context.Context, tenantID int64, slug string, ids []int64, out *tillit.BulkErasure, reqs map[int64]context.Context) error {
 	now := s.db.now()
 	found, err := s.readErasable(ctx, s.db.read, tenantID, ids, now)
 	if err != nil {
@@ -214,7 +218,15 @@ func (s *PeopleService) eraseBatch(ctx context.Context, tenantID int64, slug str
 			}
 			del = append(del, e.id)
 			args = append(args, s.db.newID(), tenantID, e.id, r.Kind, r.Note, micros(r.At))
-			events = append(events, tx.event(ctx, tenantID, "person.erase", personTarget(e.id), countFields(r.Erased)...))
+			ectx := ctx
+			if rc := reqs[e.id]; rc != nil {
+				ectx = rc
+			}
+			ev := tx.event(ectx, tenantID, "person.erase", personTarget(e.id), countFields(r.Erased)...)
+			events = append(events, ev)
+			if r := tillit.RequestFromContext(ectx); r != nil && reqs[e.id] != nil {
+				tx.onCommit = append(tx.onCommit, func() { r.Event, r.Recorded = *ev, true })
+			}
 		}
 		for chunk := range chunks(del, keyChunk) {
 			args := []any{tenantID}
@@ -236,9 +248,6 @@ func (s *PeopleService) eraseBatch(ctx context.Context, tenantID int64, slug str
 		}
 		if len(events) == 0 {
 			return nil
-		}
-		if record && len(events) == 1 {
-			return tx.record(ctx, events[0])
 		}
 		return tx.appendEvents(ctx, events)
 	})
@@ -312,14 +321,16 @@ func (s *PeopleService) ErasePerson(ctx context.Context, id int64) (*tillit.Rece
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.erase(ctx, pr.TenantID, []int64{id}, nil, true)
-	if err != nil {
-		return nil, err
+	if s.receipts == nil {
+		return nil, errNoReceipts
 	}
+	res := s.eraseOne(ctx, pr.TenantID, id)
 	switch {
-	case len(res.Receipts) == 1:
-		return res.Receipts[0], nil
-	case len(res.Held) == 1:
+	case res.err != nil:
+		return nil, res.err
+	case res.receipt != nil:
+		return res.receipt, nil
+	case res.held:
 		found, err := s.readErasable(ctx, s.db.read, pr.TenantID, []int64{id}, s.db.now())
 		if err != nil {
 			return nil, err
