@@ -64,11 +64,23 @@ func (p *RetentionPolicy) DueAt(person *Person) time.Time {
 	if p.From == RetentionFromLastActivity {
 		from = person.LastActivityAt
 	}
-	due := from.AddDate(0, p.Months, 0)
+	due := AddMonths(from, p.Months)
 	if person.KeptUntil != nil && person.KeptUntil.After(due) {
 		due = *person.KeptUntil
 	}
 	return due
+}
+
+// AddMonths adds months calendar months to t (months may be negative); a
+// day the target month does not have becomes its last day (31 January + 1
+// month = 28 or 29 February; 31 March − 1 month = 28 or 29 February), as
+// time limits in months are counted in EU law (Regulation 1182/71). Unlike
+// t.AddDate, it never runs over into the month after.
+func AddMonths(t time.Time, months int) time.Time {
+	y, m, d := t.Date()
+	first := time.Date(y, m+time.Month(months), 1, 0, 0, 0, 0, t.Location())
+	last := first.AddDate(0, 1, -1).Day()
+	return time.Date(first.Year(), first.Month(), min(d, last), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
 }
 
 // RetentionPreview says what a policy would do if saved now.
@@ -116,6 +128,7 @@ type RetentionRun struct {
 	Held           []int64   `json:"held"`            // automatic mode: due for erasure but under a legal hold: skipped
 	RecordsDeleted int       `json:"records_deleted"` // automatic mode: records past their category's months
 	RecordsDue     int       `json:"records_due"`     // review mode: such records, counted and left alone
+	Finished       int       `json:"finished"`        // erasures and anonymisations a process left half done, finished
 }
 
 // RetentionService applies the tenants' retention policies.
@@ -123,7 +136,9 @@ type RetentionService interface {
 	// RetentionPolicy returns the tenant's policy; nil when it has none.
 	RetentionPolicy(ctx context.Context) (*RetentionPolicy, error)
 	// SetRetentionPolicy validates p and reports how many people it would
-	// flag; it saves p unless dryRun. Errors: EInvalid, EForbidden.
+	// flag; it saves p unless dryRun. Saving an automatic policy needs a
+	// step-up; switching from review to automatic restarts the grace period
+	// of the people already flagged. Errors: EInvalid, EForbidden, EStepUp.
 	SetRetentionPolicy(ctx context.Context, p *RetentionPolicy, dryRun bool) (*RetentionPreview, error)
 	// FlaggedPeople lists the tenant's flagged people, oldest flag first.
 	FlaggedPeople(ctx context.Context, cursor string, limit int) ([]*FlaggedPerson, string, error)
@@ -134,6 +149,8 @@ type RetentionService interface {
 	// every tenant: flags people past their date, erases the due ones in
 	// automatic mode, deletes records past their category's months, and
 	// writes a summary event per tenant. For the system principal (the
-	// daily job, `tillit retention run`) and operators.
+	// daily job, `tillit retention run`) and operators; a tenant's staff
+	// with PermRetentionWrite run their own tenant, and under an automatic
+	// policy also need PermPersonErase and a step-up.
 	RunRetention(ctx context.Context, tenant string, progress func(tenant string, erased int)) ([]*RetentionRun, error)
 }

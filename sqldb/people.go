@@ -297,6 +297,9 @@ func (s *PeopleService) readPerson(ctx context.Context, q querier, tenantID, id 
 	if err != nil {
 		return nil, nil, nil, translate(err)
 	}
+	if r.register.erasingAt.Valid && !r.register.anonymisedAt.Valid {
+		return nil, nil, nil, personNotFound() // being erased or anonymised: gone
+	}
 	if r.register.anonymisedAt.Valid {
 		p, err := remnantOf(r)
 		if err != nil {

@@ -194,7 +194,7 @@ func decodeSealed(b []byte) (map[string][]byte, error) {
 // restriction, the legal hold, the retention marks and the remnant of an
 // anonymisation.
 const registerColumnNames = `source, restricted_at, restricted_by, restriction_reason, held_at, held_by, hold_until,
-	hold_reason, anonymised_at, flagged_at, kept_until, birth_year, postal_area, kept_reason`
+	hold_reason, anonymised_at, flagged_at, kept_until, birth_year, postal_area, kept_reason, erasing_at`
 
 // registerColumns are the columns of registerColumnNames as read.
 type registerColumns struct {
@@ -203,6 +203,7 @@ type registerColumns struct {
 	restrictedBy, heldBy, postalArea                               sql.NullString
 	restrictionReason, holdReason, keptReason                      []byte
 	birthYear                                                      sql.NullInt64
+	erasingAt                                                      sql.NullInt64 // an erasure or anonymisation is under way
 }
 
 // Places of the sealed reasons, under the person's key.
@@ -214,7 +215,7 @@ const (
 
 func (c *registerColumns) dest() []any {
 	return []any{&c.source, &c.restrictedAt, &c.restrictedBy, &c.restrictionReason, &c.heldAt, &c.heldBy,
-		&c.holdUntil, &c.holdReason, &c.anonymisedAt, &c.flaggedAt, &c.kept, &c.birthYear, &c.postalArea, &c.keptReason}
+		&c.holdUntil, &c.holdReason, &c.anonymisedAt, &c.flaggedAt, &c.kept, &c.birthYear, &c.postalArea, &c.keptReason, &c.erasingAt}
 }
 
 func optTime(n sql.NullInt64) *time.Time {
@@ -304,12 +305,13 @@ func checkRegisterSet(p *tillit.Person) error {
 
 // hiddenPeople is the condition (" AND …") that leaves out of lists and
 // lookups the people the principal may not see there: anonymised remnants
-// always, restricted people for those without PermRestrictedRead.
+// and people being erased or anonymised always, restricted people for
+// those without PermRestrictedRead.
 func hiddenPeople(pr *tillit.Principal) string {
 	if pr.Role.Can(tillit.PermRestrictedRead) {
-		return " AND anonymised_at IS NULL"
+		return " AND anonymised_at IS NULL AND erasing_at IS NULL"
 	}
-	return " AND anonymised_at IS NULL AND restricted_at IS NULL"
+	return " AND anonymised_at IS NULL AND erasing_at IS NULL AND restricted_at IS NULL"
 }
 
 // errAnonymised is the answer to changing an anonymised person.

@@ -68,16 +68,6 @@ func needsReport(t tillit.RequestType) bool {
 	return t == tillit.RequestAccess || t == tillit.RequestExport
 }
 
-// addMonths adds n calendar months to t; a day the month does not have
-// becomes its last day (31 January + 1 month = 28 or 29 February), as
-// time limits in months are counted in EU law (Regulation 1182/71).
-func addMonths(t time.Time, n int) time.Time {
-	y, m, d := t.Date()
-	first := time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, t.Location())
-	last := first.AddDate(0, 1, -1).Day()
-	return time.Date(first.Year(), first.Month(), min(d, last), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
-}
-
 // requestSecrets are the personal parts of a request, sealed together.
 type requestSecrets struct {
 	Note            string `json:"note,omitempty"`
@@ -103,6 +93,9 @@ func sealSecrets(pk *keyring.PersonKey, sec requestSecrets) ([]byte, error) {
 
 func openSecrets(pk *keyring.PersonKey, sealed []byte) (requestSecrets, error) {
 	var sec requestSecrets
+	if len(sealed) == 0 { // blanked when the person was erased or anonymised
+		return sec, nil
+	}
 	b, err := pk.Open(requestPlace, sealed)
 	if err != nil {
 		return sec, err
@@ -252,7 +245,7 @@ func (s *PeopleService) CreateRequest(ctx context.Context, r *tillit.SubjectRequ
 				}
 			}
 			r.Status = tillit.StatusReceived
-			r.DueAt = addMonths(r.ReceivedAt, 1)
+			r.DueAt = tillit.AddMonths(r.ReceivedAt, 1)
 			r.ExtendedAt, r.CompletedAt, r.HasReport = nil, nil, false
 			r.Overdue = tx.now.After(r.DueAt)
 			r.CreatedAt, r.UpdatedAt = tx.now, tx.now

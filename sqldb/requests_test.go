@@ -344,8 +344,30 @@ func TestRequestTransitions(t *testing.T) {
 
 		// An access request cannot complete without its person.
 		a := e.mustRequest(&tillit.SubjectRequest{Type: tillit.RequestAccess, Channel: "email", ReceivedAt: now})
+		e.mustUpdateRequest(a.ID, tillit.RequestUpdate{Status: reqStatus(tillit.StatusIdentityVerified)})
 		_, err = e.svc.UpdateRequest(e.cw, a.ID, tillit.RequestUpdate{Status: reqStatus(tillit.StatusCompleted)})
 		wantErr(t, err, tillit.EInvalid, "person_id")
+
+		// Nor, with its person, before the person's identity was verified:
+		// completing seals their whole register extract into it. Access
+		// and export alike; refusing stays open from any status.
+		for _, typ := range []tillit.RequestType{tillit.RequestAccess, tillit.RequestExport} {
+			u := e.mustRequest(&tillit.SubjectRequest{Type: typ, PersonID: &p.ID, Channel: "email", ReceivedAt: now})
+			_, err = e.svc.UpdateRequest(e.cw, u.ID, tillit.RequestUpdate{Status: reqStatus(tillit.StatusCompleted)})
+			wantErr(t, err, tillit.EInvalid, "status")
+			if again, err := e.svc.FindRequestByID(e.cw, u.ID); err != nil || again.Status != tillit.StatusReceived || again.HasReport {
+				t.Fatalf("unverified %s request after the refused completion: %+v %v", typ, again, err)
+			}
+			got = e.mustUpdateRequest(u.ID, tillit.RequestUpdate{Status: reqStatus(tillit.StatusRefused), Reason: reqPtr("not the person")})
+			if got.Status != tillit.StatusRefused {
+				t.Fatalf("refused from received: %+v", got)
+			}
+		}
+		ip := e.mustRequest(&tillit.SubjectRequest{Type: tillit.RequestAccess, PersonID: &p.ID, Channel: "email", ReceivedAt: now})
+		e.mustUpdateRequest(ip.ID, tillit.RequestUpdate{Status: reqStatus(tillit.StatusInProgress)})
+		if got = e.mustUpdateRequest(ip.ID, tillit.RequestUpdate{Status: reqStatus(tillit.StatusCompleted)}); !got.HasReport {
+			t.Fatalf("completed from in_progress without a report: %+v", got)
+		}
 
 		if _, err := e.svc.UpdateRequest(e.cw, r.ID+12345, tillit.RequestUpdate{Note: reqPtr("x")}); tillit.ErrorCode(err) != tillit.ENotFound {
 			t.Errorf("update of no request: %v", err)
@@ -430,6 +452,7 @@ func TestRequestReportAttached(t *testing.T) {
 
 		// An export request of an erased person cannot complete.
 		x := e.mustRequest(&tillit.SubjectRequest{Type: tillit.RequestExport, PersonID: &p.ID, Channel: "email", ReceivedAt: e.clock.Now()})
+		e.mustUpdateRequest(x.ID, tillit.RequestUpdate{Status: reqStatus(tillit.StatusIdentityVerified)})
 		_, err = e.svc.UpdateRequest(e.cw, x.ID, tillit.RequestUpdate{Status: reqStatus(tillit.StatusCompleted)})
 		if tillit.ErrorCode(err) != tillit.ENotFound {
 			t.Errorf("completed an export of an erased person: %v", err)

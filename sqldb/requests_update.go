@@ -17,7 +17,8 @@ import (
 // access or export request attaches the person's report, sealed under the
 // person's key. Errors: EInvalid (a step back or out of a final status,
 // refusing without a reason, a second or late extension, completing an
-// access or export request without a person), ENotFound (the request or
+// access or export request without a person or before its identity was
+// verified), ENotFound (the request or
 // the person), EConflict (the request changed while its report was made),
 // EForbidden.
 func (s *PeopleService) UpdateRequest(ctx context.Context, id int64, u tillit.RequestUpdate) (*tillit.SubjectRequest, error) {
@@ -178,7 +179,7 @@ func applyUpdate(r *tillit.SubjectRequest, sec *requestSecrets, u tillit.Request
 			return nil, tillit.FieldErrorf("extend_months", "the deadline (%s) has passed; an extension must be decided, and the person told, within the first month",
 				r.DueAt.Format(time.DateOnly))
 		}
-		r.DueAt = addMonths(r.ReceivedAt, 1+*u.ExtendMonths)
+		r.DueAt = tillit.AddMonths(r.ReceivedAt, 1+*u.ExtendMonths)
 		at := now
 		r.ExtendedAt = &at
 		sec.ExtensionReason = *u.ExtensionReason
@@ -193,6 +194,11 @@ func applyUpdate(r *tillit.SubjectRequest, sec *requestSecrets, u tillit.Request
 		return nil, tillit.FieldErrorf("status", "the request is %s, which is final", r.Status)
 	case to != tillit.StatusRefused && statusStep[to] < statusStep[r.Status]:
 		return nil, tillit.FieldErrorf("status", "a request moves forward only (received → identity_verified → in_progress → completed); it is %s already", r.Status)
+	}
+	if to == tillit.StatusCompleted && needsReport(r.Type) && r.Status == tillit.StatusReceived {
+		// Completing seals the person's whole register extract into the
+		// request: it goes to no one whose identity was not checked.
+		return nil, tillit.FieldErrorf("status", "the identity of the person must be verified first: set the status to identity_verified before completing an %s request (GDPR Art. 12(6))", r.Type)
 	}
 	r.Status = to
 	changed = append(changed, "status")
@@ -228,7 +234,7 @@ func (s *PeopleService) reportFor(ctx context.Context, tenantID, id int64, u til
 	if u.PersonID != nil {
 		pid = u.PersonID
 	}
-	if !needsReport(r.Type) || !isOpen(r.Status) || pid == nil {
+	if !needsReport(r.Type) || !isOpen(r.Status) || r.Status == tillit.StatusReceived || pid == nil {
 		return nil, nil // nothing to attach, or the transaction refuses the step
 	}
 	// The report describes the request's event as its own, and may add

@@ -17,6 +17,14 @@ import (
 // on plain columns (collected_at, last_activity_at, kept_until, flagged_at,
 // held_at, hold_until), without opening anyone: the cutoffs are computed in
 // Go, since month arithmetic differs between the engines.
+//
+// The cutoffs are tillit.AddMonths(now, -months), which clamps to the last
+// day of the month: the job is never early against RetentionPolicy.DueAt
+// (someone collected on 2 March is not due on 31 March under one month),
+// but at a month's end it may be up to three days late (someone collected
+// on 30 January is due on 28 February by DueAt, and flagged from 2 March,
+// when the cutoff reaches 30 January). Going back a month from a day the
+// month before does not have cannot be exact both ways.
 
 // retentionErase is how many people one call of eraseIDs takes: the job
 // reports progress and frees memory between batches.
@@ -51,7 +59,7 @@ func dueWhere(p *tillit.RetentionPolicy) string {
 
 // dueArgs are the arguments of dueWhere at now.
 func dueArgs(tenantID int64, p *tillit.RetentionPolicy, now time.Time) []any {
-	return []any{tenantID, micros(now.AddDate(0, -p.Months, 0)), micros(now)}
+	return []any{tenantID, micros(tillit.AddMonths(now, -p.Months)), micros(now)}
 }
 
 // heldWhere is the condition of a person under an active legal hold at
@@ -88,6 +96,14 @@ func (s *PeopleService) SetRetentionPolicy(ctx context.Context, p *tillit.Retent
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	// An automatic policy erases people by itself: saving one is an
+	// erasure, and needs what erasing needs (a step-up). A dry run only
+	// counts.
+	if !dryRun && p.Mode == tillit.RetentionAutomatic {
+		if err := tillit.RequireStepUp(ctx, s.db.now()); err != nil {
+			return nil, err
+		}
+	}
 	if len(p.Categories) > 0 {
 		_, schema, err := s.tenantContext(ctx, s.db.read, pr.TenantID)
 		if err != nil {
@@ -117,6 +133,10 @@ func (s *PeopleService) SetRetentionPolicy(ctx context.Context, p *tillit.Retent
 		return preview, nil
 	}
 	err = s.db.withTx(ctx, func(tx *Tx) error {
+		old, err := retentionPolicy(ctx, tx, pr.TenantID)
+		if err != nil {
+			return err
+		}
 		p.UpdatedAt = tx.now
 		raw, err := json.Marshal(p)
 		if err != nil {
@@ -127,10 +147,26 @@ func (s *PeopleService) SetRetentionPolicy(ctx context.Context, p *tillit.Retent
 			pr.TenantID, string(raw), micros(tx.now)); err != nil {
 			return err
 		}
+		fields := []string{"months", "from", "mode", "grace_days", "categories"}
+		if p.Mode == tillit.RetentionAutomatic && (old == nil || old.Mode != tillit.RetentionAutomatic) {
+			// The people flagged for review so far were never told to
+			// expect an erasure by itself: their grace period starts now,
+			// or the next run would erase the whole review queue at once.
+			res, err := tx.ExecContext(ctx, `UPDATE people SET flagged_at = $1 WHERE tenant_id = $2 AND flagged_at IS NOT NULL
+				AND anonymised_at IS NULL`, micros(tx.now), pr.TenantID)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			fields = append(fields, fmt.Sprintf("grace_restarted:%d", n))
+		}
 		if err := count(tx); err != nil {
 			return err
 		}
-		return tx.record(ctx, tx.event(ctx, pr.TenantID, "retention.policy", target, "months", "from", "mode", "grace_days", "categories"))
+		return tx.record(ctx, tx.event(ctx, pr.TenantID, "retention.policy", target, fields...))
 	})
 	if err != nil {
 		return nil, err
@@ -169,7 +205,7 @@ func (s *PeopleService) countRecordsDue(ctx context.Context, q querier, tenantID
 	for c, m := range p.Categories {
 		var n int
 		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM records WHERE `+recordsDueWhere,
-			tenantID, c, micros(now.AddDate(0, -m, 0)), micros(now)).Scan(&n); err != nil {
+			tenantID, c, micros(tillit.AddMonths(now, -m)), micros(now)).Scan(&n); err != nil {
 			return 0, translate(err)
 		}
 		total += n
@@ -365,7 +401,7 @@ func (s *PeopleService) DecideRetention(ctx context.Context, d tillit.RetentionD
 	}
 	err = s.db.withTx(ctx, func(tx *Tx) error {
 		res.Kept = res.Kept[:0]
-		keptUntil := micros(tx.now.AddDate(0, policy.Months, 0))
+		keptUntil := micros(tillit.AddMonths(tx.now, policy.Months))
 		var events []*tillit.Event
 		for _, id := range flagged {
 			pk := keys[id]
@@ -435,7 +471,10 @@ func (s *PeopleService) RunRetention(ctx context.Context, tenant string, progres
 	}
 	var targets []target
 	if _, err := tillit.AuthorizeOperator(ctx); err == nil {
-		q := `SELECT t.id, t.slug FROM tenants t JOIN retention_policies r ON r.tenant_id = t.id ORDER BY t.id`
+		// The tenants with a policy, and those with a removal a process
+		// left half done.
+		q := `SELECT t.id, t.slug FROM tenants t WHERE EXISTS (SELECT 1 FROM retention_policies r WHERE r.tenant_id = t.id)
+			OR EXISTS (SELECT 1 FROM people p WHERE p.tenant_id = t.id AND p.erasing_at IS NOT NULL) ORDER BY t.id`
 		var args []any
 		if tenant != "" {
 			q, args = `SELECT id, slug FROM tenants WHERE slug = $1`, []any{tenant}
@@ -472,6 +511,20 @@ func (s *PeopleService) RunRetention(ctx context.Context, tenant string, progres
 		if tenant != "" && tenant != t.slug {
 			return nil, tillit.Errorf(tillit.EForbidden, "you may run the retention job for your own tenant only")
 		}
+		// In automatic mode the run erases people: the tenant's staff
+		// need what erasing needs, the permission and a step-up.
+		policy, err := retentionPolicy(ctx, s.db.read, pr.TenantID)
+		if err != nil {
+			return nil, err
+		}
+		if policy != nil && policy.Mode == tillit.RetentionAutomatic {
+			if _, err := tillit.Authorize(ctx, tillit.PermPersonErase); err != nil {
+				return nil, err
+			}
+			if err := tillit.RequireStepUp(ctx, s.db.now()); err != nil {
+				return nil, err
+			}
+		}
 		targets = append(targets, t)
 	}
 	runs := make([]*tillit.RetentionRun, 0, len(targets))
@@ -501,7 +554,8 @@ func (s *PeopleService) RunRetention(ctx context.Context, tenant string, progres
 	return runs, errors.Join(errs...)
 }
 
-// runTenant runs the retention job over one tenant: it unflags people no
+// runTenant runs the retention job over one tenant: it finishes the
+// erasures and anonymisations a process left half done, unflags people no
 // longer due (new activity, a longer policy), flags the people now due,
 // erases in automatic mode those flagged GraceDays ago or more (people
 // under a legal hold are skipped and listed), deletes in automatic mode the
@@ -513,6 +567,9 @@ func (s *PeopleService) runTenant(ctx context.Context, tenantID int64, slug stri
 		return nil, err
 	}
 	run := &tillit.RetentionRun{Tenant: slug, At: s.db.now(), Held: []int64{}}
+	if run.Finished, err = s.finishRemovals(ctx, tenantID, run.At); err != nil {
+		return nil, err
+	}
 	if policy == nil {
 		return run, nil
 	}
@@ -573,7 +630,7 @@ func (s *PeopleService) deleteRecordsDue(ctx context.Context, tx *Tx, tenantID i
 	var ids []int64
 	for _, c := range slices.Sorted(mapKeys(policy.Categories)) {
 		rows, err := tx.QueryContext(ctx, `SELECT id, person_id FROM records WHERE `+recordsDueWhere,
-			tenantID, c, micros(tx.now.AddDate(0, -policy.Categories[c], 0)), micros(tx.now))
+			tenantID, c, micros(tillit.AddMonths(tx.now, -policy.Categories[c])), micros(tx.now))
 		if err != nil {
 			return err
 		}
@@ -673,31 +730,58 @@ func (s *PeopleService) eraseDue(ctx context.Context, tenantID int64, policy *ti
 // retentionJob is the name of the retention job in the jobs table.
 const retentionJob = "retention"
 
+// JobClaim is a claimed run of a job (see ClaimJob).
+type JobClaim struct {
+	db       *DB
+	name     string
+	prev, at int64 // ran_at before the claim, and as the claim set it
+}
+
 // ClaimJob claims a run of the job name for this node: it moves the job's
-// ran_at to now if the last run was at least every ago, and reports whether
-// it did. Of several nodes claiming at once, only one succeeds: the update
-// is a single statement whose condition PostgreSQL checks again on the row
-// a concurrent claimer committed.
-func (db *DB) ClaimJob(ctx context.Context, name string, every time.Duration) (bool, error) {
+// ran_at to now if the last run was at least every ago, and returns the
+// claim, or nil when the job is not due or another node claimed it. Of
+// several nodes claiming at once, only one succeeds: the update sets ran_at
+// only if it is still the value read (a compare-and-set, which PostgreSQL
+// checks again on the row a concurrent claimer committed). A run that fails
+// gives the claim back with Release, so that the job is tried again at the
+// next check rather than the next day.
+func (db *DB) ClaimJob(ctx context.Context, name string, every time.Duration) (*JobClaim, error) {
 	now := db.now()
 	if _, err := db.write.ExecContext(ctx, `INSERT INTO jobs (name, ran_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`,
 		name, int64(0)); err != nil {
-		return false, translate(err)
+		return nil, translate(err)
 	}
-	res, err := db.write.ExecContext(ctx, `UPDATE jobs SET ran_at = $1 WHERE name = $2 AND ran_at <= $3`,
-		micros(now), name, micros(now.Add(-every)))
+	var prev int64
+	if err := db.write.QueryRowContext(ctx, `SELECT ran_at FROM jobs WHERE name = $1`, name).Scan(&prev); err != nil {
+		return nil, translate(err)
+	}
+	at := micros(now)
+	if prev > micros(now.Add(-every)) || prev >= at {
+		return nil, nil
+	}
+	res, err := db.write.ExecContext(ctx, `UPDATE jobs SET ran_at = $1 WHERE name = $2 AND ran_at = $3`, at, name, prev)
 	if err != nil {
-		return false, translate(err)
+		return nil, translate(err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, translate(err)
+		return nil, translate(err)
 	}
-	return n == 1, nil
+	if n != 1 {
+		return nil, nil
+	}
+	return &JobClaim{db: db, name: name, prev: prev, at: at}, nil
+}
+
+// Release gives a claim back after a failed run: ran_at is what it was
+// before, unless another claim moved it since.
+func (c *JobClaim) Release(ctx context.Context) error {
+	_, err := c.db.write.ExecContext(ctx, `UPDATE jobs SET ran_at = $1 WHERE name = $2 AND ran_at = $3`, c.prev, c.name, c.at)
+	return translate(err)
 }
 
 // ClaimRetention claims today's run of the retention job (see ClaimJob):
-// at most one run per 23 hours over every node.
-func (db *DB) ClaimRetention(ctx context.Context) (bool, error) {
+// at most one successful run per 23 hours over every node.
+func (db *DB) ClaimRetention(ctx context.Context) (*JobClaim, error) {
 	return db.ClaimJob(ctx, retentionJob, 23*time.Hour)
 }

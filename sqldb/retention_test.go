@@ -500,11 +500,11 @@ func TestClaimJobOnce(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					ok, err := db.ClaimRetention(context.Background())
+					claim, err := db.ClaimRetention(context.Background())
 					if err != nil {
 						t.Error(err)
 					}
-					if ok {
+					if claim != nil {
 						mu.Lock()
 						won++
 						mu.Unlock()
@@ -516,7 +516,7 @@ func TestClaimJobOnce(t *testing.T) {
 				t.Fatalf("round %d: %d claimers ran the job, want 1", round, won)
 			}
 			e.clock.Add(22 * time.Hour)
-			if ok, _ := e.db.ClaimRetention(context.Background()); ok {
+			if claim, _ := e.db.ClaimRetention(context.Background()); claim != nil {
 				t.Fatalf("round %d: claimed again after 22 hours", round)
 			}
 			e.clock.Add(time.Hour)

@@ -154,23 +154,56 @@ var errNoReceipts = tillit.Errorf(tillit.EUnavailable, "receipts cannot be signe
 // eraseBatch erases up to eraseBatch people, adding to out. The event of a
 // person in reqs is the event of that request (ErasePerson, combined);
 // the others' events are ctx's.
+//
+// First, in one transaction of the data, it reads what the people hold and
+// marks those no legal hold protects (erasing_at), dropping their
+// blind-index entries: from then on they are gone for every read and a
+// hold can no longer be set on them (setMark refuses), so a hold and an
+// erasure never both win. Then it destroys their keys, then deletes their
+// rows and records and blanks the notes of their requests, with the
+// receipts and events, in a second transaction. A process that dies on
+// the way leaves marked rows no key may open; the retention job finishes
+// them (finishRemovals).
 func (s *PeopleService) eraseBatch(ctx context.Context, tenantID int64, slug string, ids []int64, out *tillit.BulkErasure, reqs map[int64]context.Context) error {
-	now := s.db.now()
-	found, err := s.readErasable(ctx, s.db.read, tenantID, ids, now)
+	var todo []*erasable
+	var held, notFound []int64
+	err := s.db.withTx(ctx, func(tx *Tx) error {
+		todo, held, notFound = todo[:0], held[:0], notFound[:0]
+		found, err := s.readErasable(ctx, tx, tenantID, ids, tx.now)
+		if err != nil {
+			return err
+		}
+		byID := map[int64]*erasable{}
+		var want []int64
+		for _, id := range ids {
+			switch e := found[id]; {
+			case e == nil:
+				notFound = append(notFound, id)
+			case e.held:
+				held = append(held, id)
+			default:
+				byID[id] = e
+				want = append(want, id)
+			}
+		}
+		marked, err := tx.markRemoval(ctx, tenantID, want, "erase", tx.now)
+		if err != nil {
+			return err
+		}
+		for _, id := range want {
+			if marked[id] {
+				todo = append(todo, byID[id])
+			} else {
+				held = append(held, id) // a hold committed between the read and the mark
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	var todo []*erasable
-	for _, id := range ids {
-		switch e := found[id]; {
-		case e == nil:
-			out.NotFound = append(out.NotFound, id)
-		case e.held:
-			out.Held = append(out.Held, id)
-		default:
-			todo = append(todo, e)
-		}
-	}
+	out.NotFound = append(out.NotFound, notFound...)
+	out.Held = append(out.Held, held...)
 	if len(todo) == 0 {
 		return nil
 	}
@@ -178,14 +211,13 @@ func (s *PeopleService) eraseBatch(ctx context.Context, tenantID int64, slug str
 	for i, e := range todo {
 		erase[i] = e.id
 	}
+	// The rows are marked: what follows is done even if the caller goes away.
+	ctx = context.WithoutCancel(ctx)
 	// Which have a key still: their receipts say keys 1.
 	keys, err := s.keys.PersonKeys(ctx, tenantID, erase)
 	if err != nil && !errors.Is(err, keyring.ErrNoKey) {
 		return keyError(err)
 	}
-	// The keys first: from here on nothing of them opens, and the rest is
-	// done even if the caller goes away.
-	ctx = context.WithoutCancel(ctx)
 	if _, err := s.keys.DestroyPersonKeys(ctx, tenantID, erase); err != nil {
 		return keyError(err)
 	}
@@ -197,26 +229,14 @@ func (s *PeopleService) eraseBatch(ctx context.Context, tenantID int64, slug str
 		receipts[i] = &tillit.Receipt{Kind: tillit.ReceiptErasure, Tenant: slug, PersonID: e.id, Erased: e.counts}
 	}
 	err = s.db.withTx(ctx, func(tx *Tx) error {
-		// A hold set since the rows were read, by another request, wins:
-		// such a person keeps their rows (without a key).
-		again, err := s.readErasable(ctx, tx, tenantID, erase, tx.now)
-		if err != nil {
-			return err
-		}
-		var del []int64
 		var events []*tillit.Event
 		var args []any
 		for i, e := range todo {
-			if a := again[e.id]; a == nil || a.held {
-				receipts[i] = nil
-				continue
-			}
 			r := receipts[i]
 			r.At = tx.now
 			if err := s.receipts.SignReceipt(r); err != nil {
 				return tillit.Internal(err)
 			}
-			del = append(del, e.id)
 			args = append(args, s.db.newID(), tenantID, e.id, r.Kind, r.Note, micros(r.At))
 			ectx := ctx
 			if rc := reqs[e.id]; rc != nil {
@@ -228,7 +248,7 @@ func (s *PeopleService) eraseBatch(ctx context.Context, tenantID int64, slug str
 				tx.onCommit = append(tx.onCommit, func() { r.Event, r.Recorded = *ev, true })
 			}
 		}
-		for chunk := range chunks(del, keyChunk) {
+		for chunk := range chunks(erase, keyChunk) {
 			args := []any{tenantID}
 			for _, id := range chunk {
 				args = append(args, id)
@@ -240,28 +260,72 @@ func (s *PeopleService) eraseBatch(ctx context.Context, tenantID int64, slug str
 			if _, err := tx.ExecContext(ctx, `DELETE FROM people WHERE tenant_id = $1 AND id IN (`+in+`)`, args...); err != nil {
 				return err
 			}
-		}
-		if len(args) > 0 {
-			if err := tx.insertRows(ctx, insertReceipt, 6, args); err != nil {
+			if err := tx.blankRequests(ctx, tenantID, chunk); err != nil {
 				return err
 			}
 		}
-		if len(events) == 0 {
-			return nil
+		if err := tx.insertRows(ctx, insertReceipt, 6, args); err != nil {
+			return err
 		}
 		return tx.appendEvents(ctx, events)
 	})
 	if err != nil {
 		return err
 	}
-	for i, r := range receipts {
-		if r == nil {
-			out.Held = append(out.Held, todo[i].id)
-			continue
-		}
-		out.Receipts = append(out.Receipts, r)
-	}
+	out.Receipts = append(out.Receipts, receipts...)
 	return nil
+}
+
+// markRemoval marks the people of ids that no legal hold protects at now
+// as being erased or anonymised (what), and drops their blind-index
+// entries, in tx; it returns those it marked. A row marked before (a
+// removal cut short) is marked again.
+func (tx *Tx) markRemoval(ctx context.Context, tenantID int64, ids []int64, what string, now time.Time) (map[int64]bool, error) {
+	marked := map[int64]bool{}
+	for chunk := range chunks(ids, keyChunk) {
+		args := []any{micros(now), what, tenantID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		cond := "" // an anonymised remnant may be erased
+		if what == "anonymise" {
+			cond = " AND anonymised_at IS NULL"
+		}
+		rows, err := tx.QueryContext(ctx, `UPDATE people SET erasing_at = COALESCE(erasing_at, $1), erasing = $2,
+			email_idx = NULL, phone_idx = NULL, national_id_idx = NULL
+			WHERE tenant_id = $3 AND id IN (`+tx.db.params(4, len(chunk))+`)`+cond+`
+			AND (held_at IS NULL OR (hold_until IS NOT NULL AND hold_until <= $1)) RETURNING id`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			marked[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return marked, nil
+}
+
+// blankRequests removes the sealed notes and reasons and the attached
+// reports of the requests of people being erased or anonymised: they may
+// name them. Type, dates and status stay, as evidence the request was
+// handled.
+func (tx *Tx) blankRequests(ctx context.Context, tenantID int64, people []int64) error {
+	args := []any{[]byte{}, tenantID}
+	for _, id := range people {
+		args = append(args, id)
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE requests SET sealed = $1, report = NULL
+		WHERE tenant_id = $2 AND person_id IN (`+tx.db.params(3, len(people))+`)`, args...)
+	return err
 }
 
 // insertReceipt stores receipts (ids from newID: no personal data, and
@@ -370,78 +434,89 @@ func (s *PeopleService) ErasePeople(ctx context.Context, ids []int64, progress f
 	return res, err
 }
 
-// AnonymisePerson implements tillit.RightsService. The remnant, birth year
-// and postal area, is written first; then the key is destroyed; then the
-// sealed values, blind-index entries, reasons and record titles and bodies
-// are removed, with the receipt and the event. A process that dies on the
-// way leaves nothing that opens, and anonymising again finishes the job.
+// AnonymisePerson implements tillit.RightsService.
 func (s *PeopleService) AnonymisePerson(ctx context.Context, id int64) (*tillit.Receipt, error) {
-	target := personTarget(id)
-	tillit.Describe(ctx, "person.anonymise", target)
+	tillit.Describe(ctx, "person.anonymise", personTarget(id))
 	pr, err := s.authorizeErasure(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return s.anonymise(ctx, pr.TenantID, id, true)
+}
+
+// anonymise reduces a person to the statistical remnant. First, in one
+// transaction that checks the legal hold, it stores the remnant (birth
+// year, postal area), marks the person as being anonymised and drops the
+// blind-index entries; then it destroys the key; then it removes the
+// sealed values, reasons and record titles and bodies and blanks the notes
+// of their requests, with the receipt and the event. A process that dies on
+// the way leaves a marked row no read shows; anonymising again, or the
+// retention job, finishes it. record says the request's own event is the
+// anonymisation's.
+func (s *PeopleService) anonymise(ctx context.Context, tenantID, id int64, record bool) (*tillit.Receipt, error) {
 	if s.receipts == nil {
 		return nil, tillit.Errorf(tillit.EUnavailable, "receipts cannot be signed on this server (no platform key is configured): nothing was anonymised")
 	}
-	slug, err := s.tenantSlug(ctx, pr.TenantID)
+	slug, err := s.tenantSlug(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
-	now := s.db.now()
-	found, err := s.readErasable(ctx, s.db.read, pr.TenantID, []int64{id}, now)
-	if err != nil {
-		return nil, err
-	}
-	e := found[id]
-	if e == nil {
-		return nil, personNotFound()
-	}
-	if e.held {
-		return nil, s.heldError(ctx, pr.TenantID, id, e.reason, "anonymised")
-	}
-	var anonymised sql.NullInt64
-	if err := s.db.read.QueryRowContext(ctx, `SELECT anonymised_at FROM people WHERE id = $1 AND tenant_id = $2`, id, pr.TenantID).Scan(&anonymised); err != nil {
-		return nil, translate(err)
-	}
-	if anonymised.Valid {
-		return nil, tillit.Errorf(tillit.EConflict, "this person was anonymised already")
-	}
-	// The remnant, while the key still opens the values.
-	pk, err := s.keys.PersonKey(ctx, pr.TenantID, id)
-	switch {
-	case errors.Is(err, keyring.ErrNoKey):
-		pk = nil // cut short before: the remnant is stored already
-	case err != nil:
+	// The remnant, while the key still opens the values (none when an
+	// anonymisation was cut short after the key was destroyed: the
+	// remnant is stored already).
+	var year sql.NullInt64
+	var area sql.NullString
+	hadKey := false
+	if _, err := s.keys.PersonKey(ctx, tenantID, id); err == nil {
+		hadKey = true
+		if p, _, _, err := s.readPerson(ctx, s.db.read, tenantID, id); err == nil {
+			year, area = remnantValues(p)
+		} else if tillit.ErrorCode(err) != tillit.ENotFound {
+			return nil, err
+		}
+	} else if !errors.Is(err, keyring.ErrNoKey) {
 		return nil, keyError(err)
 	}
-	if pk != nil {
-		p, _, _, err := s.readPerson(ctx, s.db.read, pr.TenantID, id)
-		if err != nil {
-			return nil, err
-		}
-		var year sql.NullInt64
-		if y, err := strconv.Atoi(p.BirthDate[:min(4, len(p.BirthDate))]); err == nil && len(p.BirthDate) >= 4 {
-			year = sql.NullInt64{Int64: int64(y), Valid: true}
-		}
-		var area sql.NullString
-		if p.Address != nil {
-			if code := strings.ReplaceAll(p.Address.PostalCode, " ", ""); utf8.RuneCountInString(code) >= 2 {
-				area = sql.NullString{String: string([]rune(code)[:2]), Valid: true}
-			}
-		}
-		if err := s.db.withTx(ctx, func(tx *Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE people SET birth_year = $1, postal_area = $2 WHERE id = $3 AND tenant_id = $4`,
-				year, area, id, pr.TenantID)
+	var e *erasable
+	err = s.db.withTx(ctx, func(tx *Tx) error {
+		if err := tx.lockRow(ctx, "people", "id = $1 AND tenant_id = $2", id, tenantID); err != nil {
 			return err
-		}); err != nil {
-			return nil, err
 		}
+		found, err := s.readErasable(ctx, tx, tenantID, []int64{id}, tx.now)
+		if err != nil {
+			return err
+		}
+		if e = found[id]; e == nil {
+			return personNotFound()
+		}
+		var anonymised sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT anonymised_at FROM people WHERE id = $1 AND tenant_id = $2`, id, tenantID).Scan(&anonymised); err != nil {
+			return err
+		}
+		if anonymised.Valid {
+			return tillit.Errorf(tillit.EConflict, "this person was anonymised already")
+		}
+		if e.held {
+			return errHeld
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE people SET birth_year = COALESCE($1, birth_year), postal_area = COALESCE($2, postal_area)
+			WHERE id = $3 AND tenant_id = $4`, year, area, id, tenantID); err != nil {
+			return err
+		}
+		_, err = tx.markRemoval(ctx, tenantID, []int64{id}, "anonymise", tx.now)
+		return err
+	})
+	if errors.Is(err, errHeld) {
+		return nil, s.heldError(ctx, tenantID, id, e.reason, "anonymised")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if hadKey {
 		e.counts.Keys = 1
 	}
 	ctx = context.WithoutCancel(ctx)
-	if _, err := s.keys.DestroyPersonKeys(ctx, pr.TenantID, []int64{id}); err != nil {
+	if _, err := s.keys.DestroyPersonKeys(ctx, tenantID, []int64{id}); err != nil {
 		return nil, keyError(err)
 	}
 	r := &tillit.Receipt{Kind: tillit.ReceiptAnonymisation, Tenant: slug, PersonID: id, Erased: e.counts}
@@ -452,13 +527,14 @@ func (s *PeopleService) AnonymisePerson(ctx context.Context, id int64) (*tillit.
 		}
 		empty := []byte{}
 		if _, err := tx.ExecContext(ctx, `UPDATE records SET title = $1, body = $1, updated_at = $2 WHERE tenant_id = $3 AND person_id = $4`,
-			empty, micros(tx.now), pr.TenantID, id); err != nil {
+			empty, micros(tx.now), tenantID, id); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE people SET sealed = $1, email_idx = NULL, phone_idx = NULL, national_id_idx = NULL,
 			restricted_at = NULL, restricted_by = NULL, restriction_reason = NULL, held_at = NULL, held_by = NULL, hold_until = NULL,
-			hold_reason = NULL, flagged_at = NULL, kept_until = NULL, kept_reason = NULL, anonymised_at = $2, updated_at = $2
-			WHERE id = $3 AND tenant_id = $4 AND anonymised_at IS NULL`, empty, micros(tx.now), id, pr.TenantID)
+			hold_reason = NULL, flagged_at = NULL, kept_until = NULL, kept_reason = NULL, erasing_at = NULL, erasing = NULL,
+			anonymised_at = $2, updated_at = $2
+			WHERE id = $3 AND tenant_id = $4 AND anonymised_at IS NULL AND erasing = 'anonymise'`, empty, micros(tx.now), id, tenantID)
 		if err != nil {
 			return err
 		}
@@ -466,15 +542,95 @@ func (s *PeopleService) AnonymisePerson(ctx context.Context, id int64) (*tillit.
 			// Erased or anonymised by another request meanwhile.
 			return tillit.Errorf(tillit.EConflict, "this person was erased or anonymised by another request meanwhile")
 		}
-		if err := tx.insertRows(ctx, insertReceipt, 6, []any{s.db.newID(), pr.TenantID, id, r.Kind, r.Note, micros(r.At)}); err != nil {
+		if err := tx.blankRequests(ctx, tenantID, []int64{id}); err != nil {
 			return err
 		}
-		return tx.record(ctx, tx.event(ctx, pr.TenantID, "person.anonymise", target, countFields(r.Erased)...))
+		if err := tx.insertRows(ctx, insertReceipt, 6, []any{s.db.newID(), tenantID, id, r.Kind, r.Note, micros(r.At)}); err != nil {
+			return err
+		}
+		ev := tx.event(ctx, tenantID, "person.anonymise", personTarget(id), countFields(r.Erased)...)
+		if record {
+			return tx.record(ctx, ev)
+		}
+		return tx.appendEvents(ctx, []*tillit.Event{ev})
 	})
 	if err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// errHeld stops the transaction of an anonymisation that a hold protects.
+var errHeld = errors.New("sqldb: under a legal hold")
+
+// remnantValues returns what anonymisation keeps of a person: the birth
+// year and the first two digits of the postal code.
+func remnantValues(p *tillit.Person) (sql.NullInt64, sql.NullString) {
+	var year sql.NullInt64
+	if len(p.BirthDate) >= 4 {
+		if y, err := strconv.Atoi(p.BirthDate[:4]); err == nil {
+			year = sql.NullInt64{Int64: int64(y), Valid: true}
+		}
+	}
+	var area sql.NullString
+	if p.Address != nil {
+		var digits []rune
+		for _, r := range p.Address.PostalCode {
+			if r >= '0' && r <= '9' {
+				digits = append(digits, r)
+			}
+		}
+		if len(digits) >= 2 {
+			area = sql.NullString{String: string(digits[:2]), Valid: true}
+		}
+	}
+	return year, area
+}
+
+// finishRemovals finishes the erasures and anonymisations of a tenant that
+// a process left half done (marked more than a minute before now), as the
+// principal of ctx (the retention job). It returns how many it finished.
+func (s *PeopleService) finishRemovals(ctx context.Context, tenantID int64, now time.Time) (int, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT id, erasing FROM people WHERE tenant_id = $1 AND erasing_at IS NOT NULL
+		AND erasing_at < $2 ORDER BY id`, tenantID, micros(now.Add(-time.Minute)))
+	if err != nil {
+		return 0, translate(err)
+	}
+	var erase, anonymise []int64
+	for rows.Next() {
+		var id int64
+		var what string
+		if err := rows.Scan(&id, &what); err != nil {
+			rows.Close()
+			return 0, translate(err)
+		}
+		if what == "anonymise" {
+			anonymise = append(anonymise, id)
+		} else {
+			erase = append(erase, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, translate(err)
+	}
+	n := 0
+	if len(erase) > 0 {
+		res, err := s.eraseIDs(ctx, tenantID, erase, nil)
+		if res != nil {
+			n += len(res.Receipts)
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	for _, id := range anonymise {
+		if _, err := s.anonymise(ctx, tenantID, id, false); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // checkMarkReason validates the reason of a hold or restriction.
@@ -503,13 +659,17 @@ func (s *PeopleService) setMark(ctx context.Context, id int64, action string, fi
 		if err := tx.lockRow(ctx, "people", "id = $1 AND tenant_id = $2", id, pr.TenantID); err != nil {
 			return err
 		}
-		var anonymised sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT anonymised_at FROM people WHERE id = $1 AND tenant_id = $2`, id, pr.TenantID).Scan(&anonymised)
+		var anonymised, erasing sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT anonymised_at, erasing_at FROM people WHERE id = $1 AND tenant_id = $2`,
+			id, pr.TenantID).Scan(&anonymised, &erasing)
 		if errors.Is(err, sql.ErrNoRows) {
 			return personNotFound()
 		}
 		if err != nil {
 			return err
+		}
+		if erasing.Valid && !anonymised.Valid {
+			return personNotFound() // being erased or anonymised: gone
 		}
 		var pk *keyring.PersonKey
 		if needKey {

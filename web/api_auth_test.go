@@ -222,6 +222,7 @@ func TestAnotherTenantsObjects(t *testing.T) {
 		decode(t, kb.call("POST", fmt.Sprintf("/api/v1/people/%d/records", person.ID), `{"category":"note","title":"Hei"}`), &record)
 		var request tillit.SubjectRequest
 		decode(t, kb.call("POST", "/api/v1/requests", fmt.Sprintf(`{"type":"access","person_id":%d,"received_at":"2026-11-20","channel":"email"}`, person.ID)), &request)
+		wantStatus(t, kb.call("PATCH", fmt.Sprintf("/api/v1/requests/%d", request.ID), `{"status":"identity_verified"}`), 200)
 		wantStatus(t, kb.call("PATCH", fmt.Sprintf("/api/v1/requests/%d", request.ID), `{"status":"completed"}`), 200) // attaches the report
 		ids := map[string]int64{"token": tok.ID, "user": kari.ID, "session": sessions.Sessions[0].ID, "person": person.ID, "request": request.ID}
 		path := func(rt web.Route) string {

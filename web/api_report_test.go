@@ -244,6 +244,40 @@ func TestReportAPI(t *testing.T) {
 		if len(exports) != 1 || exports[0].Target != fmt.Sprintf("person:%d", p.ID) || !slices.Contains(exports[0].Fields, "records") {
 			t.Fatalf("export events %+v", exports)
 		}
+
+		// A value a spreadsheet would run as a formula is text in the CSV
+		// files, with a quote before it (OWASP), and exact in the JSON files.
+		m := e.mustPerson(cw, `{"given_name":"=HYPERLINK(\"http://evil.example\")","family_name":"@SUM(A1)","phone":"+4791234567"}`)
+		wantStatus(t, e.do("POST", personPath(m.ID, "/records"), cw, `{"category":"note","title":"-2+3","body":"\tcmd"}`), 201)
+		w = e.do("GET", personPath(m.ID, "/export"), cw, "")
+		wantStatus(t, w, http.StatusOK)
+		files = unzip(t, w.Body.Bytes())
+		rows, err = csv.NewReader(bytes.NewReader(files["person.csv"])).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cells := map[string]string{}
+		for _, r := range rows {
+			cells[r[0]] = r[1]
+		}
+		if cells["given_name"] != `'=HYPERLINK("http://evil.example")` || cells["family_name"] != "'@SUM(A1)" || cells["phone"] != "'+4791234567" {
+			t.Fatalf("person.csv not escaped: %q", rows)
+		}
+		if !strings.HasPrefix(cells["collected_at"], "20") || cells["source"] != "api" {
+			t.Fatalf("person.csv escaped a time: %q", rows)
+		}
+		rows, err = csv.NewReader(bytes.NewReader(files["records.csv"])).ReadAll()
+		if err != nil || len(rows) != 2 || rows[1][3] != "'-2+3" || rows[1][4] != "'\tcmd" || rows[1][2] != "note" {
+			t.Fatalf("records.csv not escaped: %q: %v", rows, err)
+		}
+		person = tillit.Person{}
+		if err := json.Unmarshal(files["person.json"], &person); err != nil || person.GivenName != `=HYPERLINK("http://evil.example")` || person.Phone != "+4791234567" {
+			t.Fatalf("person.json changed: %s: %v", files["person.json"], err)
+		}
+		records = nil
+		if err := json.Unmarshal(files["records.json"], &records); err != nil || len(records) != 1 || records[0].Title != "-2+3" || records[0].Body != "\tcmd" {
+			t.Fatalf("records.json changed: %s: %v", files["records.json"], err)
+		}
 	})
 }
 

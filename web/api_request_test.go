@@ -209,6 +209,15 @@ func TestRequestAPIUpdate(t *testing.T) {
 		wantProblem(t, e.do("PATCH", requestPath(r.ID+1000), cw, `{"note":"x"}`), 404, tillit.ENotFound, "")
 		wantProblem(t, e.do("GET", requestPath(r.ID, "/report"), cw, ""), 404, tillit.ENotFound, "")
 
+		// An access request whose person's identity was not verified does
+		// not complete: it would hand their register to anyone.
+		unverified := e.mustSubjectRequest(cw, fmt.Sprintf(`{"type":"access","person_id":%d,"received_at":"2026-11-21T08:00:00Z","channel":"email"}`, p.ID))
+		wantProblem(t, e.do("PATCH", requestPath(unverified.ID), cw, `{"status":"completed"}`), 400, tillit.EInvalid, "status")
+		wantProblem(t, e.do("GET", requestPath(unverified.ID, "/report"), cw, ""), 404, tillit.ENotFound, "")
+		if got := e.patchRequest(cw, unverified.ID, `{"status":"refused","reason":"Could not verify who asked."}`); got.Status != tillit.StatusRefused {
+			t.Fatalf("refused from received: %+v", got)
+		}
+
 		// Completing the access request attaches the person's report.
 		got = e.patchRequest(cw, r.ID, fmt.Sprintf(`{"person_id":%d,"status":"completed"}`, p.ID))
 		if got.Status != tillit.StatusCompleted || !got.HasReport || got.CompletedAt == nil {

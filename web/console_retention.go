@@ -119,8 +119,8 @@ func policyFormValues(p *tillit.RetentionPolicy) url.Values {
 }
 
 // retentionPolicyForm previews the posted policy (the "preview" button)
-// or saves it. Saving keeps the stored policy's record categories, which
-// the API sets.
+// or saves it; saving an automatic policy asks for a step-up. Saving keeps
+// the stored policy's record categories, which the API sets.
 func (s *Server) retentionPolicyForm(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
@@ -140,9 +140,23 @@ func (s *Server) retentionPolicyForm(w http.ResponseWriter, r *http.Request) err
 		if data.Policy != nil {
 			p.Categories = data.Policy.Categories
 		}
-		data.Preview, err = s.people.SetRetentionPolicy(r.Context(), p, preview)
+		if preview {
+			data.Preview, err = s.people.SetRetentionPolicy(r.Context(), p, true)
+		} else {
+			// An automatic policy erases people by itself: saving one
+			// needs a step-up, asked for as erasing does.
+			err = s.withStepUp(w, r, func(ctx context.Context) error {
+				var err error
+				data.Preview, err = s.people.SetRetentionPolicy(ctx, p, false)
+				return err
+			})
+		}
 	}
 	if err != nil {
+		var f *stepUpFailed
+		if tillit.ErrorCode(err) == tillit.EStepUp || errors.As(err, &f) {
+			return s.changeError(w, "retention", "retention", v, err)
+		}
 		return s.formError(w, "retention", "retention", v, policyFormError(err))
 	}
 	if !preview {

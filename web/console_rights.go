@@ -109,8 +109,10 @@ func (s *Server) personFormFailure(w http.ResponseWriter, r *http.Request, id in
 	if !errors.As(err, &f) && tillit.ErrorCode(err) != tillit.EStepUp {
 		v.Path = personPath(id) // the page's own, for the language switcher; a step-up posts to the form's
 	}
-	if (prefix == "erase" || prefix == "anonymise") && tillit.ErrorCode(err) == tillit.EConflict && data.Person.Hold != nil {
-		// The legal hold: its reason is what the person needs to know.
+	if (prefix == "erase" || prefix == "anonymise") && tillit.ErrorCode(err) == tillit.EConflict && data.Rights.HoldActive {
+		// The legal hold: its reason is what the person needs to know. A
+		// hold that has expired holds nothing: the conflict is another one
+		// (anonymised already), shown with its own message.
 		v.Errors = append(v.Errors, fieldError{Message: v.cat.tf("err.erase.held", data.Person.Hold.Reason)})
 		return pageFailure(w, "person", v, err)
 	}

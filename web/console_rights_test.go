@@ -4,10 +4,12 @@ import (
 	"context"
 	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"tillit/receipt"
 	"tillit/sqldb"
 	"tillit/sqldb/sqldbtest"
+	"tillit/web"
 )
 
 // The console's pages of people's rights over plain HTTP: the person
@@ -54,7 +57,13 @@ func consoleReceiptSigner(t *testing.T, e *browserEnv) string {
 
 func newConsoleRightsEnv(t *testing.T, old int) *consoleRightsEnv {
 	t.Helper()
-	e := &consoleRightsEnv{browserEnv: newConsoleEnv(t, nil)}
+	return newConsoleRightsEnvOn(t, newConsoleEnv(t, nil), old)
+}
+
+// newConsoleRightsEnvOn is newConsoleRightsEnv on the console env be.
+func newConsoleRightsEnvOn(t *testing.T, be *browserEnv, old int) *consoleRightsEnv {
+	t.Helper()
+	e := &consoleRightsEnv{browserEnv: be}
 	e.vkey = consoleReceiptSigner(t, e.browserEnv)
 	_, _, ctx := sqldbtest.MustToken(t, e.db, e.acme, tillit.RoleCaseworker)
 	for i := range old {
@@ -269,6 +278,91 @@ func TestConsolePersonRights(t *testing.T) {
 			t.Fatalf("the anonymised person's page: %.3000s", mainOf(body))
 		}
 	})
+}
+
+// racedRegister is the register with an erasure or anonymisation that,
+// while conflict is set, loses the race to another request: the store's
+// own answer then, a conflict that is not the legal hold's.
+type racedRegister struct {
+	tillit.Register
+	conflict atomic.Bool
+}
+
+func (r *racedRegister) AnonymisePerson(ctx context.Context, id int64) (*tillit.Receipt, error) {
+	if r.conflict.Load() {
+		return nil, tillit.Errorf(tillit.EConflict, "this person was erased or anonymised by another request meanwhile")
+	}
+	return r.Register.AnonymisePerson(ctx, id)
+}
+
+// newConsoleEnvServing is newConsoleEnv whose server uses the register
+// wrap returns in place of e.cfg.People (which stays the store's own).
+func newConsoleEnvServing(t *testing.T, wrap func(tillit.Register) tillit.Register) *browserEnv {
+	t.Helper()
+	e := &browserEnv{t: t, mail: &mailbox{}, secrets: map[string]string{},
+		clock: &testClock{t: time.Now().UTC().Truncate(time.Second)}, shots: t.TempDir()}
+	e.db = sqldbtest.Open(t, sqldb.SQLite, e.clock)
+	var h http.Handler
+	e.ts = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	t.Cleanup(e.ts.Close)
+	e.cfg = e.config()
+	cfg := e.cfg
+	cfg.People = wrap(e.cfg.People)
+	srv, err := web.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h = srv.Handler()
+	e.acme = sqldbtest.MustTenant(t, e.db, "acme")
+	return e
+}
+
+// A legal hold that has expired holds nothing: the person is anonymised,
+// and a conflict of another kind is shown with its own message, not as
+// the old hold with its reason.
+func TestConsoleExpiredHold(t *testing.T) {
+	reg := &racedRegister{}
+	be := newConsoleEnvServing(t, func(r tillit.Register) tillit.Register {
+		reg.Register = r
+		return reg
+	})
+	// A person held until tomorrow; three days later, the users sign in.
+	_, _, cw := sqldbtest.MustToken(t, be.db, be.acme, tillit.RoleCaseworker)
+	_, _, pv := sqldbtest.MustToken(t, be.db, be.acme, tillit.RolePrivacy)
+	kari := &tillit.Person{GivenName: "Kari", FamilyName: "Nordmann"}
+	if err := be.cfg.People.CreatePerson(cw, kari); err != nil {
+		t.Fatal(err)
+	}
+	until := be.clock.Now().Add(24 * time.Hour)
+	if _, err := be.cfg.People.SetHold(pv, kari.ID, "Bookkeeping law", &until); err != nil {
+		t.Fatal(err)
+	}
+	be.clock.Add(3 * 24 * time.Hour)
+	e := newConsoleRightsEnvOn(t, be, 0)
+	person := "/people/" + strconv.FormatInt(kari.ID, 10)
+	e.privacy.setLang("en")
+	p, err := e.cfg.People.FindPersonByID(e.token, kari.ID)
+	if err != nil || p.Hold == nil || p.Hold.Active(e.clock.Now()) {
+		t.Fatalf("want a person with an expired hold: %+v %v", p, err)
+	}
+
+	f := e.stepUp(url.Values{"confirm": {"yes"}}, "pv@acme.test")
+	reg.conflict.Store(true)
+	resp, body := e.privacy.do("POST", person+"/anonymise", f)
+	want(t, resp, body, http.StatusConflict, "")
+	if strings.Contains(body, "under a legal hold") || strings.Contains(body, "Bookkeeping law") {
+		t.Fatalf("another conflict is shown as the expired hold: %.3000s", mainOf(body))
+	}
+	if !strings.Contains(body, "anonymised by another request meanwhile") {
+		t.Fatalf("the conflict's own message is not shown: %.3000s", mainOf(body))
+	}
+
+	reg.conflict.Store(false)
+	resp, body = e.privacy.do("POST", person+"/anonymise", url.Values{"confirm": {"yes"}}) // stepped up above
+	want(t, resp, body, http.StatusOK, "")
+	if !strings.Contains(body, "The person has been anonymised.") {
+		t.Fatalf("the expired hold blocked the anonymisation: %.3000s", mainOf(body))
+	}
 }
 
 // pathID returns the id at the end of a path.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"tillit"
@@ -26,9 +27,15 @@ import (
 //     "attributes.member_no");
 //   - records.csv: one row per record, with the columns of records.json.
 //
-// Values are written as they are, for a machine to read: a spreadsheet
-// may take a value that starts with "=", "+" or "@" (a phone number) for
-// a formula.
+// The JSON files hold the values exactly as they are. The CSV files are
+// meant to be opened in a spreadsheet, where a cell that starts with "=",
+// "+", "-", "@", a tab or a carriage return may be run as a formula (CSV
+// injection): as OWASP advises, every such text cell is written with a
+// single quote "'" before it, so that the spreadsheet shows it as text.
+// This includes a phone number in E.164 form ("'+4791234567"), since some
+// spreadsheets take a leading "+" for a formula too, and the value is then
+// shown exactly. Numbers and booleans are written as they are: they are
+// never more than a number, so they cannot hold a formula.
 
 // writeExportZip writes the export of a person as a zip to w, file by file.
 func writeExportZip(w io.Writer, exp *tillit.PersonExport) error {
@@ -135,7 +142,7 @@ func flattenJSON(dec *json.Decoder, name string, cw *csv.Writer) error {
 				return err
 			}
 			b, _ := json.Marshal(items)
-			return cw.Write([]string{name, string(b)})
+			return cw.Write([]string{csvText(name), string(b)})
 		}
 		for dec.More() {
 			key, err := dec.Token()
@@ -153,7 +160,7 @@ func flattenJSON(dec *json.Decoder, name string, cw *csv.Writer) error {
 		_, err := dec.Token()
 		return err
 	case string:
-		return cw.Write([]string{name, t})
+		return cw.Write([]string{csvText(name), csvText(t)})
 	case json.Number:
 		return cw.Write([]string{name, t.String()})
 	case bool:
@@ -172,11 +179,20 @@ func writeRecordsCSV(w io.Writer, records []*tillit.Record) error {
 	}
 	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 	for _, r := range records {
-		if err := cw.Write([]string{strconv.FormatInt(r.ID, 10), strconv.FormatInt(r.PersonID, 10), r.Category, r.Title, r.Body,
+		if err := cw.Write([]string{strconv.FormatInt(r.ID, 10), strconv.FormatInt(r.PersonID, 10), csvText(r.Category), csvText(r.Title), csvText(r.Body),
 			ts(r.OccurredAt), ts(r.CreatedAt), ts(r.UpdatedAt)}); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// csvText is a text cell of an export CSV file: the value, with a single
+// quote before it when a spreadsheet could take it for a formula.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

@@ -70,7 +70,8 @@ func retentionSummary(r *tillit.RetentionRun) string {
 
 // How the daily retention job of `tillit serve` runs: shortly after the
 // start, then a claim every hour; a claim succeeds once per 23 hours over
-// every node sharing the database (sqldb.DB.ClaimRetention).
+// every node sharing the database (sqldb.DB.ClaimRetention), and a run that
+// fails gives its claim back, so the next hourly check tries again.
 const (
 	retentionFirstDelay = time.Minute
 	retentionCheckEvery = time.Hour
@@ -96,28 +97,36 @@ func (s *store) retentionLoop(ctx context.Context, first, every time.Duration) {
 	}
 }
 
-// retentionOnce claims the day and, if this node got it, runs the job.
+// retentionOnce claims the day and, if this node got it, runs the job. A
+// failed run gives the day back, so that the next check (within the hour,
+// on any node) tries again rather than the next day.
 func (s *store) retentionOnce(ctx context.Context) {
-	claimed, err := s.db.ClaimRetention(ctx)
+	claim, err := s.db.ClaimRetention(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.logger.Error("retention job not claimed", "err", err)
 		}
 		return
 	}
-	if !claimed {
+	if claim == nil {
 		return
 	}
 	sys := tillit.NewContextWithPrincipal(ctx, &tillit.Principal{Kind: tillit.KindSystem, Name: "retention"})
-	start := time.Now()
+	start := s.clock.Now()
 	runs, err := s.people().RunRetention(sys, "", nil)
 	for _, r := range runs {
 		s.logger.Info("retention run", "tenant", r.Tenant, "flagged", r.Flagged, "unflagged", r.Unflagged,
 			"erased", r.Erased, "held", len(r.Held), "records_deleted", r.RecordsDeleted, "records_due", r.RecordsDue)
 	}
-	if err != nil && ctx.Err() == nil {
-		s.logger.Error("retention job failed", "err", err)
+	if err != nil {
+		// Also when the server is stopping: the run did not finish.
+		if rerr := claim.Release(context.WithoutCancel(ctx)); rerr != nil {
+			s.logger.Error("retention job not given back", "err", rerr)
+		}
+		if ctx.Err() == nil {
+			s.logger.Error("retention job failed; it is tried again at the next check", "err", err)
+		}
 		return
 	}
-	s.logger.Info("retention job done", "tenants", len(runs), "seconds", time.Since(start).Seconds())
+	s.logger.Info("retention job done", "tenants", len(runs), "seconds", s.clock.Now().Sub(start).Seconds())
 }
