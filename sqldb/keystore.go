@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -105,7 +106,7 @@ const keyChunk = 500
 // PersonKeys implements keyring.Store.
 func (s *KeyStore) PersonKeys(ctx context.Context, tenantID int64, personIDs []int64) (map[int64]keyring.PersonKeyRow, error) {
 	out := make(map[int64]keyring.PersonKeyRow, len(personIDs))
-	for chunk := range chunks(personIDs, keyChunk) {
+	for chunk := range slices.Chunk(personIDs, keyChunk) {
 		var rows *sql.Rows
 		var err error
 		if len(chunk) == 1 {
@@ -154,7 +155,7 @@ func (s *KeyStore) InsertPersonKeys(ctx context.Context, keys []keyring.PersonKe
 func (s *KeyStore) DeletePersonKeys(ctx context.Context, tenantID int64, personIDs []int64) (int, error) {
 	n := 0
 	err := s.db.withTx(ctx, func(tx *Tx) error {
-		for chunk := range chunks(personIDs, keyChunk) {
+		for chunk := range slices.Chunk(personIDs, keyChunk) {
 			args := []any{tenantID}
 			for _, id := range chunk {
 				args = append(args, id)
@@ -232,19 +233,6 @@ func (s *KeyStore) RewrapPersonKeys(ctx context.Context, keys []keyring.PersonKe
 		}
 		return nil
 	})
-}
-
-// chunks yields s in pieces of at most n.
-func chunks[T any](s []T, n int) func(yield func([]T) bool) {
-	return func(yield func([]T) bool) {
-		for len(s) > 0 {
-			m := min(n, len(s))
-			if !yield(s[:m]) {
-				return
-			}
-			s = s[m:]
-		}
-	}
 }
 
 // placeholders returns "$first, $first+1, …" for n parameters.

@@ -26,8 +26,8 @@ import (
 type PeopleService struct {
 	db      *DB
 	keys    *keyring.Keyring
-	creates createCombiner
-	erases  eraseCombiner
+	creates combiner[pendingCreate, error]
+	erases  combiner[pendingErase, eraseResult]
 	batch   int // people per transaction of an import
 	// receipts signs the receipts of erasures and anonymisations (the
 	// platform key); see WithReceipts.

@@ -3,7 +3,6 @@ package sqldb
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"tillit"
 )
@@ -11,83 +10,24 @@ import (
 // maxCreateBatch bounds the people one combined create writes.
 const maxCreateBatch = 128
 
-// createCombiner writes concurrent creates of people together: one
-// transaction of the key store for their keys and one of the data for the
-// people and their events, instead of two each. Like the group commit of
-// events, the first create to arrive leads: it writes what is queued, its
-// own included, and hands the lead to the first that queued meanwhile, so
-// a lone create waits for nobody.
-type createCombiner struct {
-	mu      sync.Mutex
-	queue   []*pendingCreate
-	leading bool
-}
-
 // pendingCreate is a validated, indexed person waiting to be written.
 type pendingCreate struct {
 	ctx      context.Context
 	tenantID int64
 	row      *importRow
-	done     chan createOutcome
 }
 
-type createOutcome struct {
-	err  error
-	lead bool // the receiver leads now: its own person is not written yet
-}
-
-// create writes one prepared person through the combiner and returns once
-// it is stored (or refused). The request's event is written with it.
+// create writes one prepared person through the combiner (one key store
+// and one data transaction for concurrent creates) and returns once it is
+// stored (or refused). The request's event is written with it.
 func (s *PeopleService) create(ctx context.Context, tenantID int64, row *importRow) error {
-	c := &s.creates
-	p := &pendingCreate{ctx: ctx, tenantID: tenantID, row: row, done: make(chan createOutcome, 1)}
-	c.mu.Lock()
-	c.queue = append(c.queue, p)
-	if !c.leading {
-		c.leading = true
-		c.mu.Unlock()
-		return s.leadCreates(p)
-	}
-	c.mu.Unlock()
-	if o := <-p.done; !o.lead {
-		return o.err
-	}
-	return s.leadCreates(p)
-}
-
-// leadCreates writes up to maxCreateBatch queued creates, p's among them,
-// answers the others and passes the lead on.
-func (s *PeopleService) leadCreates(p *pendingCreate) error {
-	c := &s.creates
-	c.mu.Lock()
-	n := min(len(c.queue), maxCreateBatch)
-	batch := c.queue[:n:n]
-	c.queue = c.queue[n:]
-	c.mu.Unlock()
-
-	errs := s.writeCreates(batch)
-	var mine error
-	for i, q := range batch {
-		if q == p {
-			mine = errs[i]
-		} else {
-			q.done <- createOutcome{err: errs[i]}
-		}
-	}
-	c.mu.Lock()
-	if len(c.queue) > 0 {
-		c.queue[0].done <- createOutcome{lead: true}
-	} else {
-		c.leading = false
-	}
-	c.mu.Unlock()
-	return mine
+	return s.creates.do(pendingCreate{ctx: ctx, tenantID: tenantID, row: row}, maxCreateBatch, s.writeCreates)
 }
 
 // writeCreates makes the keys of a batch (one key store transaction per
 // tenant) and writes the people with their events in one transaction. A
 // person another has the national id or e-mail of is refused alone.
-func (s *PeopleService) writeCreates(batch []*pendingCreate) []error {
+func (s *PeopleService) writeCreates(batch []pendingCreate) []error {
 	ctx := context.Background() // the batch is other requests' too
 	errs := make([]error, len(batch))
 	byTenant := map[int64][]int{}

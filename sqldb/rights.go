@@ -57,7 +57,7 @@ func (s *PeopleService) erase(ctx context.Context, tenantID int64, ids []int64, 
 	ids = slices.Compact(ids)
 	out := &tillit.BulkErasure{Receipts: []*tillit.Receipt{}, Held: []int64{}, NotFound: []int64{}}
 	done := 0
-	for batch := range chunks(ids, eraseBatch) {
+	for batch := range slices.Chunk(ids, eraseBatch) {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
@@ -86,7 +86,7 @@ type erasable struct {
 // counts) and whether a hold protects it at now.
 func (s *PeopleService) readErasable(ctx context.Context, q querier, tenantID int64, ids []int64, now time.Time) (map[int64]*erasable, error) {
 	found := map[int64]*erasable{}
-	for chunk := range chunks(ids, keyChunk) {
+	for chunk := range slices.Chunk(ids, keyChunk) {
 		args := []any{tenantID}
 		for _, id := range chunk {
 			args = append(args, id)
@@ -248,7 +248,7 @@ func (s *PeopleService) eraseBatch(ctx context.Context, tenantID int64, slug str
 				tx.onCommit = append(tx.onCommit, func() { r.Event, r.Recorded = *ev, true })
 			}
 		}
-		for chunk := range chunks(erase, keyChunk) {
+		for chunk := range slices.Chunk(erase, keyChunk) {
 			args := []any{tenantID}
 			for _, id := range chunk {
 				args = append(args, id)
@@ -282,7 +282,7 @@ func (s *PeopleService) eraseBatch(ctx context.Context, tenantID int64, slug str
 // removal cut short) is marked again.
 func (tx *Tx) markRemoval(ctx context.Context, tenantID int64, ids []int64, what string, now time.Time) (map[int64]bool, error) {
 	marked := map[int64]bool{}
-	for chunk := range chunks(ids, keyChunk) {
+	for chunk := range slices.Chunk(ids, keyChunk) {
 		args := []any{micros(now), what, tenantID}
 		for _, id := range chunk {
 			args = append(args, id)

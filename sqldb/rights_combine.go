@@ -3,7 +3,6 @@ package sqldb
 import (
 	"context"
 	"slices"
-	"sync"
 
 	"tillit"
 )
@@ -11,28 +10,11 @@ import (
 // maxEraseCombined bounds the people one combined erasure erases.
 const maxEraseCombined = 128
 
-// eraseCombiner erases the people of concurrent ErasePerson calls together,
-// as createCombiner creates: one key store transaction and one data
-// transaction for all of them instead of two each, so that erasures
-// arriving at once do not queue behind each other's commits. The first to
-// arrive leads; a lone erasure waits for nobody.
-type eraseCombiner struct {
-	mu      sync.Mutex
-	queue   []*pendingErase
-	leading bool
-}
-
 // pendingErase is one person waiting to be erased.
 type pendingErase struct {
 	ctx      context.Context // the request's: its event is the person's
 	tenantID int64
 	id       int64
-	done     chan eraseOutcome
-}
-
-type eraseOutcome struct {
-	res  eraseResult
-	lead bool // the receiver leads now: its own person is not erased yet
 }
 
 // eraseResult is what became of one person: erased (receipt), held, not
@@ -43,56 +25,16 @@ type eraseResult struct {
 	err     error
 }
 
-// eraseOne erases one person through the combiner.
+// eraseOne erases one person through the combiner: concurrent erasures
+// share one key store and one data transaction, so that they do not queue
+// behind each other's commits.
 func (s *PeopleService) eraseOne(ctx context.Context, tenantID, id int64) eraseResult {
-	c := &s.erases
-	p := &pendingErase{ctx: ctx, tenantID: tenantID, id: id, done: make(chan eraseOutcome, 1)}
-	c.mu.Lock()
-	c.queue = append(c.queue, p)
-	if !c.leading {
-		c.leading = true
-		c.mu.Unlock()
-		return s.leadErasures(p)
-	}
-	c.mu.Unlock()
-	if o := <-p.done; !o.lead {
-		return o.res
-	}
-	return s.leadErasures(p)
-}
-
-// leadErasures erases up to maxEraseCombined queued people, p's among
-// them, answers the others and passes the lead on.
-func (s *PeopleService) leadErasures(p *pendingErase) eraseResult {
-	c := &s.erases
-	c.mu.Lock()
-	n := min(len(c.queue), maxEraseCombined)
-	batch := c.queue[:n:n]
-	c.queue = c.queue[n:]
-	c.mu.Unlock()
-
-	results := s.writeErasures(batch)
-	var mine eraseResult
-	for i, q := range batch {
-		if q == p {
-			mine = results[i]
-		} else {
-			q.done <- eraseOutcome{res: results[i]}
-		}
-	}
-	c.mu.Lock()
-	if len(c.queue) > 0 {
-		c.queue[0].done <- eraseOutcome{lead: true}
-	} else {
-		c.leading = false
-	}
-	c.mu.Unlock()
-	return mine
+	return s.erases.do(pendingErase{ctx: ctx, tenantID: tenantID, id: id}, maxEraseCombined, s.writeErasures)
 }
 
 // writeErasures erases a batch, tenant by tenant. Of two requests for the
 // same person, the second finds them gone, as it would one after the other.
-func (s *PeopleService) writeErasures(batch []*pendingErase) []eraseResult {
+func (s *PeopleService) writeErasures(batch []pendingErase) []eraseResult {
 	ctx := context.Background() // the batch is other requests' too
 	results := make([]eraseResult, len(batch))
 	byTenant := map[int64][]int{}
