@@ -109,7 +109,6 @@ func TestReceiptWrongKey(t *testing.T) {
 
 func TestCheckpointIsNoReceipt(t *testing.T) {
 	s, skey, vkey := newKey(t)
-	_ = s
 	cs, err := auditlog.NewSigner(skey)
 	if err != nil {
 		t.Fatal(err)

@@ -339,8 +339,7 @@ func appendAtHeadSQL(n int) string {
 	const row = "($%d::bigint, $%d::bigint, $%d::bigint, $%d::text, $%d::text, $%d::text, $%d::text, $%d::text, $%d::text, $%d::text, $%d::bytea)"
 	var b strings.Builder
 	b.WriteString(`WITH head AS (UPDATE audit_logs SET size = $1, frontier = $2 WHERE id = $3 AND size = $4 RETURNING id) ` +
-		`INSERT INTO audit_events (log_id, idx, at, actor, action, target, fields, outcome, request_id, client_addr, hashes) ` +
-		`SELECT v.* FROM head, (VALUES `)
+		strings.TrimSuffix(insertEvent, "VALUES ") + `SELECT v.* FROM head, (VALUES `)
 	p := 5
 	for r := range n {
 		if r > 0 {

@@ -1,6 +1,7 @@
 package sqldb
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -159,7 +160,7 @@ func (s *PeopleService) PersonReport(ctx context.Context, id int64) (*tillit.Per
 		Person:        p,
 		Records:       records,
 		Categories:    categoriesOf(p, schema, records),
-		Sources:       []string{orDefault(p.Source, tillit.SourceAPI)},
+		Sources:       []string{cmp.Or(p.Source, tillit.SourceAPI)},
 		Recipients:    []tillit.Recipient{},
 		SubProcessors: []tillit.Recipient{},
 	}
@@ -215,14 +216,6 @@ func (s *PeopleService) reportPerson(ctx context.Context, tenantID, id int64) (*
 		return nil, nil, tillit.Errorf(tillit.ENotFound, "this person was anonymised: nothing personal is left to report or export")
 	}
 	return p, values, nil
-}
-
-// orDefault returns s, or otherwise when s is empty.
-func orDefault(s, otherwise string) string {
-	if s == "" {
-		return otherwise
-	}
-	return s
 }
 
 // reportPage is how many records or events a report reads per query (a

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -109,7 +110,7 @@ func (s *PeopleService) SetRetentionPolicy(ctx context.Context, p *tillit.Retent
 		if err != nil {
 			return nil, err
 		}
-		for _, c := range slices.Sorted(mapKeys(p.Categories)) {
+		for _, c := range slices.Sorted(maps.Keys(p.Categories)) {
 			if !schema.HasCategory(c) {
 				return nil, tillit.FieldErrorf("categories", "%q is not one of this tenant's record categories: %s", c, strings.Join(schema.Categories, ", "))
 			}
@@ -173,16 +174,6 @@ func (s *PeopleService) SetRetentionPolicy(ctx context.Context, p *tillit.Retent
 	}
 	preview.Saved = true
 	return preview, nil
-}
-
-func mapKeys(m map[string]int) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // countFlaggable counts the people of the tenant p would flag at now.
@@ -331,12 +322,10 @@ func (s *PeopleService) DecideRetention(ctx context.Context, d tillit.RetentionD
 	}
 	target := tenantTarget(pr.TenantID)
 	tillit.Describe(ctx, "retention.decide", target, "action:"+d.Action)
-	d.Reason = strings.TrimSpace(d.Reason)
+	if d.Reason, err = checkReason("reason", &d.Reason, "the people are erased or kept"); err != nil {
+		return nil, err
+	}
 	switch {
-	case d.Reason == "":
-		return nil, tillit.FieldErrorf("reason", "reason is required: say why the people are erased or kept")
-	case len(d.Reason) > tillit.MaxReason:
-		return nil, tillit.FieldErrorf("reason", "reason has %d bytes; at most %d are allowed", len(d.Reason), tillit.MaxReason)
 	case len(d.IDs) == 0:
 		return nil, tillit.FieldErrorf("ids", "ids must list at least one flagged person")
 	case len(d.IDs) > tillit.MaxBulkErasure:
@@ -628,7 +617,7 @@ func (s *PeopleService) runTenant(ctx context.Context, tenantID int64, slug stri
 func (s *PeopleService) deleteRecordsDue(ctx context.Context, tx *Tx, tenantID int64, policy *tillit.RetentionPolicy, run *tillit.RetentionRun) error {
 	byPerson := map[int64][]int64{}
 	var ids []int64
-	for _, c := range slices.Sorted(mapKeys(policy.Categories)) {
+	for _, c := range slices.Sorted(maps.Keys(policy.Categories)) {
 		rows, err := tx.QueryContext(ctx, `SELECT id, person_id FROM records WHERE `+recordsDueWhere,
 			tenantID, c, micros(tillit.AddMonths(tx.now, -policy.Categories[c])), micros(tx.now))
 		if err != nil {

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"tillit"
 	"tillit/keyring"
@@ -26,25 +24,12 @@ func (s *PeopleService) WithReceipts(signer tillit.ReceiptSigner) *PeopleService
 // eraseBatch is how many people one transaction of an erasure deletes.
 const eraseBatch = 1000
 
-// eraseIDs erases the people of tenantID with the given ids: for each, the
-// key first, then the rows, records and blind-index entries, in batches;
-// people under an active legal hold are skipped (Held), unknown ids are
-// NotFound. It signs a receipt per person and records an audit event per
-// person. It does not authorize: ErasePeople, DecideRetention and the
-// retention job do, each in its own way.
+// eraseIDs erases the people of tenantID with the given ids, in batches
+// (see eraseBatch): people under an active legal hold are skipped (Held),
+// unknown ids are NotFound. It signs a receipt per person and records an
+// audit event per person. It does not authorize: ErasePeople,
+// DecideRetention and the retention job do, each in its own way.
 func (s *PeopleService) eraseIDs(ctx context.Context, tenantID int64, ids []int64, progress func(done int)) (*tillit.BulkErasure, error) {
-	return s.erase(ctx, tenantID, ids, progress)
-}
-
-// erase is eraseIDs.
-//
-// Each batch: the rows are read (which exist, which are held, what they
-// hold), the keys are destroyed in the key store, then the rows, records and
-// their blind-index entries are deleted with the receipts and the events
-// in one transaction of the data. A process that dies between the two
-// leaves rows no key opens, which lists and lookups already leave out;
-// erasing them again finishes the job (their receipt says keys 0).
-func (s *PeopleService) erase(ctx context.Context, tenantID int64, ids []int64, progress func(done int)) (*tillit.BulkErasure, error) {
 	if s.receipts == nil {
 		return nil, errNoReceipts
 	}
@@ -74,12 +59,10 @@ func (s *PeopleService) erase(ctx context.Context, tenantID int64, ids []int64, 
 
 // erasable is what erasure reads of a person before erasing them.
 type erasable struct {
-	id      int64
-	counts  tillit.ErasureCounts
-	held    bool
-	reason  []byte // the hold's sealed reason
-	hasKey  bool
-	records int
+	id     int64
+	counts tillit.ErasureCounts
+	held   bool
+	reason []byte // the hold's sealed reason
 }
 
 // readErasable reads the rows of ids of the tenant: what each holds (as
@@ -633,20 +616,6 @@ func (s *PeopleService) finishRemovals(ctx context.Context, tenantID int64, now 
 	return n, nil
 }
 
-// checkMarkReason validates the reason of a hold or restriction.
-func checkMarkReason(reason string) (string, error) {
-	reason = strings.TrimSpace(reason)
-	switch {
-	case reason == "":
-		return "", tillit.FieldErrorf("reason", "reason is required: say why, such as the law or the dispute")
-	case len(reason) > tillit.MaxReason:
-		return "", tillit.FieldErrorf("reason", "reason has %d bytes; at most %d are allowed", len(reason), tillit.MaxReason)
-	case !utf8.ValidString(reason):
-		return "", tillit.FieldErrorf("reason", "reason is not valid UTF-8 text")
-	}
-	return reason, nil
-}
-
 // setMark writes a hold or restriction (or, with nil sets, clears it) on a
 // person of the principal's tenant in one transaction with its event.
 func (s *PeopleService) setMark(ctx context.Context, id int64, action string, fields []string,
@@ -697,7 +666,7 @@ func (s *PeopleService) SetHold(ctx context.Context, id int64, reason string, un
 	if _, err := tillit.Authorize(ctx, tillit.PermPersonRestrict); err != nil {
 		return nil, err
 	}
-	reason, err := checkMarkReason(reason)
+	reason, err := checkReason("reason", &reason, "the person is held, such as the law or the dispute")
 	if err != nil {
 		return nil, err
 	}
@@ -742,7 +711,7 @@ func (s *PeopleService) Restrict(ctx context.Context, id int64, reason string) (
 	if _, err := tillit.Authorize(ctx, tillit.PermPersonRestrict); err != nil {
 		return nil, err
 	}
-	reason, err := checkMarkReason(reason)
+	reason, err := checkReason("reason", &reason, "processing is restricted, such as the dispute")
 	if err != nil {
 		return nil, err
 	}

@@ -129,9 +129,8 @@ func (b *bench) retentionRuns(ctx context.Context, want int64) (*benchResult, er
 	start := time.Now()
 	for range benchRetentionRuns {
 		var run struct {
-			Erased  int   `json:"erased"`
-			Flagged int   `json:"flagged"`
-			Held    []int `json:"held"`
+			Erased  int `json:"erased"`
+			Flagged int `json:"flagged"`
 		}
 		took, err := b.client.do(ctx, http.MethodPost, "/api/v1/retention/run", "", nil, http.StatusOK, &run)
 		if ctx.Err() != nil {

@@ -11,7 +11,6 @@ import (
 
 	"tillit"
 	"tillit/peoplefile"
-	"tillit/sqldb"
 )
 
 // runPeople runs a people subcommand: import, erase.
@@ -68,7 +67,7 @@ func runPeopleImport(ctx context.Context, p *proc, args []string) error {
 		// The operator acts inside the tenant, as its system user.
 		ctx := tillit.NewContextWithPrincipal(ctx, &tillit.Principal{Kind: tillit.KindSystem, Name: "cli",
 			TenantID: t.ID, Role: tillit.RoleAdmin})
-		svc := sqldb.NewPeopleService(s.db, s.keys)
+		svc := s.people()
 		schema, err := svc.FindSchema(ctx)
 		if err != nil {
 			return err

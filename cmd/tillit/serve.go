@@ -18,11 +18,11 @@ import (
 	"tillit/web"
 )
 
-// runServe serves the API and the console until ctx is done (SIGINT or
-// SIGTERM), then shuts down gracefully.
 // serveGCPercent is the garbage collector's target of a server (GOGC).
 const serveGCPercent = 400
 
+// runServe serves the API and the console until ctx is done (SIGINT or
+// SIGTERM), then shuts down gracefully.
 func runServe(ctx context.Context, p *proc, args []string) error {
 	fs := p.flagSet("serve", "[flags]",
 		"Serve the API and the console over HTTPS. With no flags it creates ./tillit-data\n"+
