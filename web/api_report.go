@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 
@@ -80,27 +79,23 @@ func (s *Server) personReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch format {
 	case formatHTML:
-		var buf bytes.Buffer
-		if err := renderReportHTML(&buf, rep); err != nil {
-			return tillit.Internal(fmt.Errorf("render report: %w", err))
-		}
+		// The answer is buffered by the audit wrapper, which throws it
+		// away if rendering fails.
 		h := w.Header()
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Content-Security-Policy", reportCSP)
 		h.Set("Content-Disposition", fmt.Sprintf(`inline; filename="person-%d-report.html"`, id))
-		w.WriteHeader(http.StatusOK)
-		_, err := w.Write(buf.Bytes())
-		return err
-	case formatPDF:
-		var buf bytes.Buffer
-		if err := writeReportPDF(&buf, rep, true); err != nil {
+		if err := renderReportHTML(w, rep); err != nil {
 			return tillit.Internal(fmt.Errorf("render report: %w", err))
 		}
+		return nil
+	case formatPDF:
 		w.Header().Set("Content-Type", "application/pdf")
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="person-%d-report.pdf"`, id))
-		w.WriteHeader(http.StatusOK)
-		_, err := w.Write(buf.Bytes())
-		return err
+		if err := writeReportPDF(w, rep); err != nil {
+			return tillit.Internal(fmt.Errorf("render report: %w", err))
+		}
+		return nil
 	}
 	return writeJSON(w, http.StatusOK, rep)
 }

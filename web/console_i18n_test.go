@@ -80,7 +80,9 @@ func usedKeys(t *testing.T) []string {
 	}
 	for _, n := range []string{"idle", "signed_out", "session_ended", "signin_expired", "sms_sent", "reset_sent",
 		"password_changed", "sessions_ended", "session_ended_one", "invited", "invite_not_sent", "user_updated", "settings_saved",
-		"person_created", "person_saved", "record_added", "record_deleted", "schema_saved"} {
+		"person_created", "person_saved", "record_added", "record_deleted", "schema_saved",
+		"restricted", "restriction_lifted", "hold_set", "hold_released", "request_created", "request_updated",
+		"retention_saved", "purposes_saved"} {
 		keys = append(keys, "notice."+n)
 	}
 	for _, m := range []string{tillit.FactorTOTP, tillit.FactorRecovery} {

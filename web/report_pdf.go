@@ -27,12 +27,12 @@ const (
 	pdfSmallSz = 8.0
 )
 
-// writeReportPDF writes the register extract as a PDF. compress is false
-// only in tests, to read the text of the pages.
-func writeReportPDF(w io.Writer, rep *tillit.PersonReport, compress bool) error {
+// writeReportPDF writes the register extract as a PDF, its streams
+// compressed.
+func writeReportPDF(w io.Writer, rep *tillit.PersonReport) error {
 	v := newReportView(rep)
 	pdf := fpdf.New("P", "mm", "A4", "")
-	pdf.SetCompression(compress)
+	pdf.SetCompression(true)
 	pdf.SetMargins(pdfMargin, pdfMargin, pdfMargin)
 	pdf.SetAutoPageBreak(true, pdfMargin+5)
 	pdf.SetTitle(v.Title+" – "+v.Tenant, true)

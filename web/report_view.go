@@ -2,9 +2,11 @@ package web
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"tillit"
 )
@@ -37,7 +39,7 @@ type reportSection struct {
 // The formats of times in a report: UTC, so that the reader knows which.
 const (
 	reportTime = "2006-01-02 15:04 UTC"
-	reportDate = "2006-01-02"
+	reportDate = time.DateOnly
 )
 
 // newReportView lays out rep in its language.
@@ -97,7 +99,7 @@ func personSection(c *catalog, p *tillit.Person) reportSection {
 		add("person.address", joinNonEmpty(", ", a.Street, strings.TrimSpace(a.PostalCode+" "+a.City), a.Country))
 	}
 	add("person.language", p.Language)
-	for _, name := range slices.Sorted(mapKeys(p.Attributes)) {
+	for _, name := range slices.Sorted(maps.Keys(p.Attributes)) {
 		s.Rows = append(s.Rows, []string{name, reportAttrText(c, p.Attributes[name])})
 	}
 	if p.BirthYear != 0 {
@@ -111,16 +113,6 @@ func personSection(c *catalog, p *tillit.Person) reportSection {
 		add("report.restricted", joinNonEmpty(" – ", r.SetAt.UTC().Format(reportDate), r.Reason))
 	}
 	return s
-}
-
-func mapKeys(m map[string]any) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // reportAttrText shows a tenant attribute's value.
